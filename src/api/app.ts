@@ -1,0 +1,67 @@
+// HTTP assembly: one Fastify instance serving the per-tenant identity endpoints, Microsoft Graph
+// (v1.0 and beta) and the operator API, with every error rendered in its protocol's shape.
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Clock } from '../domain/clock.js';
+import { DomainError } from '../domain/errors.js';
+import type { TokenService } from '../identity/tokens.js';
+import type { Store } from '../store/store.js';
+import { graphRoutes } from './graph/index.js';
+import { identityRoutes } from './identity.js';
+import { operatorRoutes } from './operator/index.js';
+import { sendGraphError, sendOAuthError } from './render.js';
+
+export interface AppDeps {
+  store: Store;
+  clock: Clock;
+  tokens: TokenService;
+  /** scrypt hash of the operator key; the operator API is off without it. */
+  operatorKeyHash?: string;
+  /** Background work (MTO transitions, sync) is woken through this after commits. */
+  hooks?: AppHooks;
+}
+
+export interface AppHooks {
+  /** Called after a committed change that background workers may want to act on. */
+  wake?: (topic: string, tenantId: string) => void;
+}
+
+export interface AppOptions {
+  https?: { key: string; cert: string };
+  logger?: boolean;
+}
+
+// Graph caps request bodies at 4 MB; a larger body is refused before it is parsed.
+const BODY_LIMIT = 4 * 1024 * 1024;
+
+export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
+    bodyLimit: BODY_LIMIT,
+    logger: options.logger
+      ? { level: 'info', redact: ['req.headers.authorization', 'req.body.client_secret', 'req.body.password'] }
+      : false,
+    // Graph paths carry `$` segments and UPNs with '@'; keep them as written.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    genReqId: () => crypto.randomUUID(),
+  });
+  await app.register(formbody);
+
+  app.setErrorHandler((error, req, reply) => {
+    if (req.url.includes('/oauth2/')) return sendOAuthError(error, req, reply);
+    return sendGraphError(error, req, reply);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    const segment = path.split('/').filter(Boolean).at(-1) ?? '';
+    const e = new DomainError('badRequest', 'BadRequest', `Resource not found for the segment '${decodeURIComponent(segment)}'.`);
+    return sendGraphError(e, req, reply);
+  });
+
+  await app.register(identityRoutes(deps));
+  for (const prefix of ['/v1.0', '/beta']) {
+    await app.register(graphRoutes(deps, prefix === '/beta' ? 'beta' : 'v1.0'), { prefix });
+  }
+  await app.register(operatorRoutes(deps), { prefix: '/operator/v1' });
+  return app;
+}

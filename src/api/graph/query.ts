@@ -1,0 +1,156 @@
+// Graph collection queries: reads $filter/$search/$orderby/$select/$top/$count/$skiptoken off a request,
+// applies Graph's advanced-query rules (ConsistencyLevel: eventual), runs the compiled query and
+// renders the page with @odata.context, @odata.count and an absolute @odata.nextLink.
+import type { FastifyRequest } from 'fastify';
+import type { ResourceCatalog } from '../../domain/catalog.js';
+import { DomainError, errors } from '../../domain/errors.js';
+import type { FilterNode, OrderBy, SearchNode } from '../../domain/odata.js';
+import { type Cursor, countObjects, listObjects } from '../../store/query/list.js';
+import type { Db } from '../../store/store.js';
+import { parseFilter, parseOrderBy, parseSearch, parseSelect } from './odata/index.js';
+
+/** Graph's directory page size: 100 by default, 999 at most. */
+export const DEFAULT_TOP = 100;
+export const MAX_TOP = 999;
+
+export type Query = Record<string, string | undefined>;
+
+export interface CollectionQuery {
+  filter?: FilterNode;
+  search?: SearchNode;
+  orderBy?: OrderBy[];
+  select?: string[];
+  top: number;
+  cursor?: Cursor;
+  advanced: boolean;
+  count: boolean;
+}
+
+const queryOf = (req: FastifyRequest) => req.query as Query;
+
+export const isEventual = (req: FastifyRequest) => String(req.headers.consistencylevel ?? '').toLowerCase() === 'eventual';
+
+export function parseTop(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_TOP;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_TOP) {
+    throw errors.badRequest(`Invalid page size specified: '${raw}'. Must be between 1 and ${MAX_TOP} inclusive.`);
+  }
+  return n;
+}
+
+export function encodeSkipToken(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify({ v: 1, c: cursor })).toString('base64url');
+}
+
+export function decodeSkipToken(token: string): Cursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: number; c?: Cursor };
+    if (parsed.v === 1 && parsed.c && typeof parsed.c === 'object') return parsed.c;
+  } catch {
+    // fall through: any undecodable token is the client's error
+  }
+  throw errors.badRequest(`The value of the '$skiptoken' query parameter is invalid.`);
+}
+
+export function parseSelectParam(raw: string | undefined, allowed: ReadonlySet<string>, resource: string): string[] | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const names = [...parseSelect(raw)];
+  for (const name of names) {
+    if (name !== '*' && !allowed.has(name)) {
+      throw errors.badRequest(`Could not find a property named '${name}' on type 'microsoft.graph.${resource}'.`);
+    }
+  }
+  return names.includes('*') ? [...allowed] : names;
+}
+
+/** Reads a collection query and enforces the advanced-query rules of Graph's directory objects. */
+export function readCollectionQuery(req: FastifyRequest, allowedSelect: ReadonlySet<string>, resource: string): CollectionQuery {
+  const q = queryOf(req);
+  if (q.$skip !== undefined) throw errors.badRequest(`'$skip' is not supported by the service.`, 'Request_BadRequest');
+  if (q.$expand !== undefined && isEventual(req)) {
+    throw errors.unsupportedQuery('$expand is not supported with advanced queries (ConsistencyLevel: eventual).');
+  }
+  const eventual = isEventual(req);
+  const countRequested = q.$count === 'true';
+  if (q.$count !== undefined && q.$count !== 'true' && q.$count !== 'false') {
+    throw errors.badRequest(`Invalid value for $count: '${q.$count}'. Use true or false.`);
+  }
+  const search = q.$search !== undefined ? parseSearch(q.$search) : undefined;
+  if (search && !eventual) {
+    throw errors.unsupportedQuery(
+      "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+    );
+  }
+  const filter = q.$filter !== undefined ? parseFilter(q.$filter) : undefined;
+  const orderBy = q.$orderby !== undefined ? [...parseOrderBy(q.$orderby)] : undefined;
+  // Advanced operators need the header and $count=true; $search needs only the header.
+  const advanced = eventual && (countRequested || search !== undefined);
+  if (filter && orderBy && !advanced) {
+    throw errors.unsupportedQuery('Sorting not supported for current query. $filter with $orderby needs ConsistencyLevel: eventual and $count=true.');
+  }
+  const query: CollectionQuery = {
+    top: parseTop(q.$top),
+    advanced,
+    // Without the header Graph silently ignores $count=true.
+    count: countRequested && eventual,
+  };
+  if (filter) query.filter = filter;
+  if (search) query.search = search;
+  if (orderBy) query.orderBy = orderBy;
+  const select = parseSelectParam(q.$select, allowedSelect, resource);
+  if (select) query.select = select;
+  if (q.$skiptoken !== undefined) query.cursor = decodeSkipToken(q.$skiptoken);
+  return query;
+}
+
+/** Builds the absolute nextLink: the original query with `$skiptoken` replaced. */
+export function nextLinkFor(req: FastifyRequest, base: string, cursor: Cursor): string {
+  const url = new URL(req.url, base);
+  const params = new URLSearchParams();
+  for (const [k, v] of url.searchParams) if (k !== '$skiptoken') params.append(k, v);
+  params.set('$skiptoken', encodeSkipToken(cursor));
+  // URLSearchParams encodes '$' as %24; Graph clients accept either, humans read '$' better.
+  return `${base.replace(/\/$/, '')}${url.pathname}?${params.toString().replace(/%24/g, '$')}`;
+}
+
+export function project<T extends Record<string, unknown>>(obj: T, select: readonly string[] | undefined, defaults: readonly string[]) {
+  const keys = select ?? defaults;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = obj[k] ?? null;
+  if (!keys.includes('id') && obj.id !== undefined && select === undefined) out.id = obj.id;
+  return out;
+}
+
+export interface ListPage {
+  value: Record<string, unknown>[];
+  count?: number;
+  next?: Cursor;
+}
+
+export async function runCollectionQuery(
+  db: Db, catalog: ResourceCatalog, tenantId: string, query: CollectionQuery, deleted = false,
+): Promise<{ data: string[]; count?: number; next?: Cursor }> {
+  const result = await listObjects(db, catalog, tenantId, {
+    ...(query.filter ? { filter: query.filter } : {}),
+    ...(query.search ? { search: query.search } : {}),
+    ...(query.orderBy ? { orderBy: query.orderBy } : {}),
+    ...(query.cursor ? { cursor: query.cursor } : {}),
+    top: query.top,
+    advanced: query.advanced,
+    count: query.count,
+    deleted,
+  });
+  return { data: result.rows.map((r) => r.data), ...(result.count !== undefined ? { count: result.count } : {}), ...(result.next ? { next: result.next } : {}) };
+}
+
+/** `/users/$count`: text/plain, and only with ConsistencyLevel: eventual. */
+export async function countCollection(req: FastifyRequest, db: Db, catalog: ResourceCatalog, tenantId: string, deleted = false): Promise<number> {
+  if (!isEventual(req)) throw new DomainError('badRequest', 'Request_BadRequest', '$count is not currently supported.');
+  const q = queryOf(req);
+  const filter = q.$filter !== undefined ? parseFilter(q.$filter) : undefined;
+  const search = q.$search !== undefined ? parseSearch(q.$search) : undefined;
+  return countObjects(db, catalog, tenantId, {
+    ...(filter ? { filter } : {}), ...(search ? { search } : {}), advanced: true, deleted,
+  });
+}

@@ -1,0 +1,58 @@
+// openmto's own operator API (outside Graph): tenants and app registrations, guarded by the operator
+// key generated into the data directory on first start.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { DomainError } from '../../domain/errors.js';
+import { verifySecret } from '../../identity/secrets.js';
+import { createApp, createTenant, deleteTenant } from '../../identity/tenants.js';
+import { tenantsRepo } from '../../store/repos/tenants.js';
+import type { AppDeps } from '../app.js';
+
+const tenantBody = z.object({ name: z.string().min(1).max(256), domain: z.string().max(253).optional() }).strict();
+const appBody = z.object({
+  name: z.string().min(1).max(256),
+  permissions: z.array(z.string()).max(50).default([]),
+  publicClient: z.boolean().optional(),
+}).strict();
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new DomainError('badRequest', 'Request_BadRequest', `Invalid request body: ${issue?.path.join('.') || 'body'}: ${issue?.message}`);
+  }
+  return r.data;
+}
+
+export function operatorRoutes(deps: AppDeps) {
+  return async (app: FastifyInstance) => {
+    app.addHook('onRequest', async (req: FastifyRequest) => {
+      const key = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      if (!deps.operatorKeyHash || !key || !(await verifySecret(key, deps.operatorKeyHash))) {
+        throw new DomainError('unauthenticated', 'InvalidAuthenticationToken', 'A valid operator key is required (Authorization: Bearer <operator key>).');
+      }
+    });
+    app.get('/tenants', async () => ({
+      value: (await tenantsRepo.list(deps.store.db)).map((t) => ({
+        tenantId: t.id, displayName: t.displayName, domain: t.domain, createdDateTime: t.createdDateTime,
+      })),
+    }));
+    app.post('/tenants', async (req, reply) => {
+      const body = parse(tenantBody, req.body);
+      return reply.status(201).send(await createTenant(deps.store, deps.clock, body));
+    });
+    app.delete('/tenants/:tenant', async (req: FastifyRequest<{ Params: { tenant: string } }>, reply) => {
+      await deleteTenant(deps.store, req.params.tenant);
+      return reply.status(204).send();
+    });
+    app.post('/tenants/:tenant/apps', async (req: FastifyRequest<{ Params: { tenant: string } }>, reply) => {
+      const body = parse(appBody, req.body);
+      const tenant = await tenantsRepo.find(deps.store.db, req.params.tenant);
+      if (!tenant) throw new DomainError('notFound', 'Request_ResourceNotFound', `Tenant '${req.params.tenant}' does not exist.`);
+      const created = await createApp(deps.store, deps.clock, tenant.id, {
+        name: body.name, permissions: body.permissions, ...(body.publicClient !== undefined ? { publicClient: body.publicClient } : {}),
+      });
+      return reply.status(201).send(created);
+    });
+  };
+}

@@ -1,0 +1,24 @@
+// Where openmto keeps its data and how it listens. Flags win over environment variables, which win
+// over these defaults.
+import { join, resolve } from 'node:path';
+
+export interface ServerConfig {
+  dataDir: string;
+  /** `postgres://…` to use PostgreSQL; otherwise SQLite at DATA/openmto.db. */
+  databaseUrl: string;
+  port: number;
+  host: string;
+  /** Plain HTTP instead of HTTPS (the Microsoft client libraries refuse it; for proxies that terminate TLS). */
+  http: boolean;
+  demo: boolean;
+}
+
+export const DEFAULT_PORT = 8443;
+
+export function defaultDataDir(): string {
+  return resolve(process.env.OPENMTO_DATA_DIR ?? '.openmto');
+}
+
+export function databaseUrlFor(dataDir: string): string {
+  return process.env.OPENMTO_DATABASE_URL ?? join(dataDir, 'openmto.db');
+}

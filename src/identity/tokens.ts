@@ -1,0 +1,172 @@
+// Per-tenant OAuth2/OIDC: discovery, JWKS, the token endpoint (client credentials and resource-owner
+// password) and access-token verification. Tokens are RS256 JWTs shaped like Entra's v2 tokens.
+import { randomUUID } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { Clock } from '../domain/clock.js';
+import { DomainError, errors } from '../domain/errors.js';
+import { appsRepo } from '../store/repos/apps.js';
+import { type TenantRecord, tenantsRepo } from '../store/repos/tenants.js';
+import { usersRepo } from '../store/repos/users.js';
+import type { Store } from '../store/store.js';
+import type { SigningKey } from './keys.js';
+import { defaultDelegatedScopes } from './permissions.js';
+import { verifySecret } from './secrets.js';
+
+export const GRAPH_AUDIENCES = ['https://graph.microsoft.com', '00000003-0000-0000-c000-000000000000'];
+/** Entra's default access-token lifetime is 60–90 min; one hour keeps MSAL's cache behaviour the same. */
+export const TOKEN_LIFETIME_S = 3599;
+
+export interface Principal {
+  tenantId: string;
+  kind: 'app' | 'user';
+  appId: string;
+  /** Application permissions (app tokens). */
+  roles: ReadonlySet<string>;
+  /** Delegated scopes (user tokens). */
+  scopes: ReadonlySet<string>;
+  userId?: string;
+}
+
+const oauth = (status: 'badRequest' | 'unauthenticated', code: string, aadsts: number, text: string) =>
+  new DomainError(status, code, `AADSTS${aadsts}: ${text}`);
+
+export function discoveryDocument(origin: string, tenant: TenantRecord) {
+  const base = `${origin}/${tenant.id}`;
+  return {
+    issuer: `${base}/v2.0`,
+    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+    token_endpoint: `${base}/oauth2/v2.0/token`,
+    jwks_uri: `${origin}/${tenant.id}/discovery/v2.0/keys`,
+    response_types_supported: ['code', 'id_token', 'code id_token', 'token id_token', 'token'],
+    grant_types_supported: ['client_credentials', 'password'],
+    subject_types_supported: ['pairwise'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'name', 'tid', 'oid', 'upn', 'preferred_username', 'roles', 'scp'],
+    tenant_region_scope: 'WW',
+    cloud_instance_name: 'openmto',
+  };
+}
+
+export interface TokenRequest {
+  grant_type?: string;
+  client_id?: string;
+  client_secret?: string;
+  scope?: string;
+  username?: string;
+  password?: string;
+  [field: string]: string | undefined;
+}
+
+export class TokenService {
+  constructor(
+    private readonly store: Store,
+    private readonly key: SigningKey,
+    private readonly clock: Clock,
+  ) {}
+
+  jwks() {
+    return { keys: [this.key.publicJwk] };
+  }
+
+  async tenant(ref: string): Promise<TenantRecord> {
+    const t = await tenantsRepo.find(this.store.db, ref);
+    if (!t) {
+      throw oauth('badRequest', 'invalid_tenant', 90002, `Tenant '${ref}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+    }
+    return t;
+  }
+
+  /** The token endpoint. Unknown form fields (MSAL telemetry, CAE `claims`) are ignored. */
+  async issue(tenantRef: string, form: TokenRequest, origin: string) {
+    const tenant = await this.tenant(tenantRef);
+    const grant = form.grant_type;
+    if (!grant) throw oauth('badRequest', 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
+    if (grant !== 'client_credentials' && grant !== 'password') {
+      throw oauth('badRequest', 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
+    }
+    if (!form.client_id) throw oauth('badRequest', 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
+    const app = await appsRepo.get(this.store.db, tenant.id, form.client_id);
+    if (!app) {
+      throw oauth('badRequest', 'unauthorized_client', 700016, `Application with identifier '${form.client_id}' was not found in the directory '${tenant.displayName}'.`);
+    }
+    const scope = form.scope ?? '';
+    if (grant === 'client_credentials') {
+      if (!form.client_secret) {
+        throw oauth('badRequest', 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      }
+      if (!(await verifySecret(form.client_secret, app.secretHash))) {
+        throw oauth('unauthenticated', 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
+      }
+      if (!scope.split(' ').some((s) => s.endsWith('/.default'))) {
+        throw oauth('badRequest', 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+      }
+      return this.sign(origin, tenant.id, { roles: app.permissions, idtyp: 'app', oid: app.clientId, sub: app.clientId }, app.clientId);
+    }
+    // Resource-owner password: a confidential client must still prove itself.
+    if (!app.publicClient || form.client_secret) {
+      if (!form.client_secret || !(await verifySecret(form.client_secret, app.secretHash))) {
+        throw oauth('unauthenticated', 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      }
+    }
+    if (!form.username || !form.password) {
+      throw oauth('badRequest', 'invalid_request', 900144, "The request body must contain the following parameter: 'username' and 'password'.");
+    }
+    const user = await usersRepo.get(this.store.db, tenant.id, form.username);
+    if (!user || !user.passwordHash || !(await verifySecret(form.password, user.passwordHash))) {
+      throw oauth('badRequest', 'invalid_grant', 50126, 'Error validating credentials due to invalid username or password.');
+    }
+    if (!user.user.accountEnabled) {
+      throw oauth('badRequest', 'invalid_grant', 50057, 'The user account is disabled.');
+    }
+    const requested = scope.split(' ').filter(Boolean).filter((s) => !s.endsWith('/.default'));
+    const scp = [...new Set([...defaultDelegatedScopes, ...requested.map((s) => s.replace(/^https:\/\/graph\.microsoft\.com\//, ''))])];
+    return this.sign(origin, tenant.id, {
+      scp: scp.join(' '), idtyp: 'user', oid: user.user.id, sub: user.user.id,
+      upn: user.user.userPrincipalName, preferred_username: user.user.userPrincipalName, name: user.user.displayName ?? undefined,
+    }, app.clientId);
+  }
+
+  private async sign(origin: string, tenantId: string, claims: JWTPayload, appId: string) {
+    const now = Math.floor(this.clock.now().getTime() / 1000);
+    const token = await new SignJWT({ ...claims, tid: tenantId, azp: appId, appid: appId, ver: '2.0', uti: randomUUID() })
+      .setProtectedHeader({ alg: 'RS256', kid: this.key.kid, typ: 'JWT' })
+      .setIssuer(`${origin}/${tenantId}/v2.0`)
+      .setAudience(GRAPH_AUDIENCES[0]!)
+      .setIssuedAt(now)
+      .setNotBefore(now - 300)
+      .setExpirationTime(now + TOKEN_LIFETIME_S)
+      .sign(this.key.privateKey);
+    return { token_type: 'Bearer', expires_in: TOKEN_LIFETIME_S, ext_expires_in: TOKEN_LIFETIME_S, access_token: token };
+  }
+
+  /** Verifies a bearer token: signature, lifetime, audience, and that its tenant still exists. */
+  async verify(token: string | undefined): Promise<Principal> {
+    if (!token) throw errors.unauthenticated('Access token is empty.');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, async (header) => {
+        const k = header.kid && this.key.publicKeys.get(header.kid);
+        if (!k) throw new joseErrors.JWKSNoMatchingKey();
+        return k;
+      }, { algorithms: ['RS256'], audience: GRAPH_AUDIENCES, currentDate: this.clock.now(), clockTolerance: 30 }));
+    } catch (e) {
+      if (e instanceof joseErrors.JWTExpired) throw errors.unauthenticated('Lifetime validation failed, the token is expired.');
+      if (e instanceof joseErrors.JWTClaimValidationFailed) throw errors.unauthenticated(`Access token validation failure. Invalid ${e.claim}.`);
+      throw errors.unauthenticated('Access token validation failure. Invalid signature.');
+    }
+    const tid = typeof payload.tid === 'string' ? payload.tid : '';
+    if (!payload.iss?.endsWith(`/${tid}/v2.0`)) throw errors.unauthenticated('Access token validation failure. Invalid issuer.');
+    if (!(await tenantsRepo.find(this.store.db, tid))) throw errors.unauthenticated('Access token validation failure. Unknown tenant.');
+    const kind = payload.idtyp === 'user' ? 'user' : 'app';
+    return {
+      tenantId: tid,
+      kind,
+      appId: String(payload.appid ?? ''),
+      roles: new Set(Array.isArray(payload.roles) ? (payload.roles as string[]) : []),
+      scopes: new Set(typeof payload.scp === 'string' ? payload.scp.split(' ') : []),
+      ...(kind === 'user' ? { userId: String(payload.oid) } : {}),
+    };
+  }
+}

@@ -1,0 +1,91 @@
+// Starting and stopping a server: store, signing key, operator key, TLS, HTTP app, background work.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type AppHooks, buildApp } from './api/app.js';
+import { ensureCertificate } from './api/tls.js';
+import { type ServerConfig, databaseUrlFor } from './config.js';
+import { type Clock, systemClock } from './domain/clock.js';
+import { purgeExpiredUsers } from './directory/users.js';
+import { loadSigningKey } from './identity/keys.js';
+import { hashSecret } from './identity/secrets.js';
+import { TokenService } from './identity/tokens.js';
+import { serverRepo } from './store/repos/server.js';
+import { tenantsRepo } from './store/repos/tenants.js';
+import { openStore, type Store } from './store/store.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  store: Store;
+  url: string;
+  certPath: string | null;
+  operatorKeyPath: string;
+  clock: Clock;
+  close(): Promise<void>;
+}
+
+export interface StartOptions extends ServerConfig {
+  clock?: Clock;
+  logger?: boolean;
+  /** PostgreSQL schema (tests isolate themselves). */
+  schema?: string;
+  hooks?: AppHooks;
+}
+
+/** The operator key is generated once into the data directory; only its hash is kept in the store. */
+async function ensureOperatorKey(store: Store, dataDir: string): Promise<{ path: string; hash: string }> {
+  const path = join(dataDir, 'operator.key');
+  let key: string;
+  if (existsSync(path)) {
+    key = (await readFile(path, 'utf8')).trim();
+  } else {
+    key = `omk_${randomBytes(32).toString('base64url')}`;
+    await writeFile(path, `${key}\n`, { mode: 0o600 });
+  }
+  const stored = await serverRepo.setting(store.db, 'operatorKeyHash');
+  const { verifySecret } = await import('./identity/secrets.js');
+  if (stored && (await verifySecret(key, stored))) return { path, hash: stored };
+  const hash = await hashSecret(key);
+  await serverRepo.setSetting(store.db, 'operatorKeyHash', hash);
+  return { path, hash };
+}
+
+// Soft-deleted users are purged 30 days after deletion; an hourly sweep keeps that within the hour.
+const PURGE_INTERVAL_MS = 3_600_000;
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore({ url: options.databaseUrl || databaseUrlFor(options.dataDir), ...(options.schema ? { schema: options.schema } : {}) });
+  const key = await loadSigningKey(store, clock.now());
+  const tokens = new TokenService(store, key, clock);
+  const operator = await ensureOperatorKey(store, options.dataDir);
+  const tls = options.http ? null : await ensureCertificate(options.dataDir);
+  const app = await buildApp(
+    { store, clock, tokens, operatorKeyHash: operator.hash, ...(options.hooks ? { hooks: options.hooks } : {}) },
+    { ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), logger: options.logger ?? false },
+  );
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
+  const url = `${options.http ? 'http' : 'https'}://${host}:${port}`;
+
+  const sweep = async () => {
+    for (const t of await tenantsRepo.list(store.db)) await purgeExpiredUsers({ store, clock }, t.id);
+  };
+  await sweep();
+  const timer = setInterval(() => sweep().catch((e) => app.log.error(e)), PURGE_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    app, store, url, certPath: tls?.certPath ?? null, operatorKeyPath: operator.path, clock,
+    async close() {
+      clearInterval(timer);
+      await app.close();
+      await store.close();
+    },
+  };
+}

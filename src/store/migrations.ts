@@ -1,0 +1,181 @@
+// One migration history for SQLite and PostgreSQL. Everything is TEXT/INTEGER so the same SQL runs on
+// both; timestamps are ISO-8601 UTC strings (they sort as text). Every table leads with tenant_id, and so
+// does every index, so a tenant's rows are one contiguous range and a query can't wander across tenants.
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+type AnyDb = Kysely<any>;
+
+const m001: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('tenants')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('display_name', 'text', (c) => c.notNull())
+      .addColumn('domain', 'text', (c) => c.notNull().unique())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      // Per-tenant change sequence. Bumping it takes the tenant row's write lock (PostgreSQL), so change-log
+      // sequence order equals commit order inside a tenant and a delta watermark can never skip a change.
+      .addColumn('change_seq', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('data', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('apps')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('client_id', 'text', (c) => c.notNull())
+      .addColumn('display_name', 'text', (c) => c.notNull())
+      .addColumn('secret_hash', 'text')
+      .addColumn('public_client', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('permissions', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('apps_pk', ['tenant_id', 'client_id'])
+      .execute();
+    await db.schema.createIndex('apps_client').on('apps').column('client_id').execute();
+
+    await db.schema
+      .createTable('users')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('upn_lc', 'text', (c) => c.notNull())
+      .addColumn('upn_rev', 'text', (c) => c.notNull())
+      .addColumn('display_name_lc', 'text')
+      .addColumn('given_name_lc', 'text')
+      .addColumn('surname_lc', 'text')
+      .addColumn('mail_lc', 'text')
+      .addColumn('mail_rev', 'text')
+      .addColumn('mail_nickname_lc', 'text')
+      .addColumn('job_title_lc', 'text')
+      .addColumn('department_lc', 'text')
+      .addColumn('company_name_lc', 'text')
+      .addColumn('employee_id_lc', 'text')
+      .addColumn('user_type', 'text', (c) => c.notNull())
+      .addColumn('creation_type', 'text')
+      .addColumn('external_user_state', 'text')
+      .addColumn('account_enabled', 'integer', (c) => c.notNull())
+      .addColumn('show_in_address_list', 'integer')
+      .addColumn('home_tenant_id', 'text')
+      .addColumn('home_user_id', 'text')
+      .addColumn('password_hash', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('deleted_at', 'text')
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('users_pk', ['tenant_id', 'id'])
+      .execute();
+    // UPN is unique among a tenant's live and soft-deleted users alike, as in Entra (a restore can't collide).
+    await db.schema.createIndex('users_upn').on('users').columns(['tenant_id', 'upn_lc']).unique().execute();
+    for (const col of [
+      'upn_rev', 'display_name_lc', 'given_name_lc', 'surname_lc', 'mail_lc', 'mail_rev', 'mail_nickname_lc',
+      'employee_id_lc', 'created_at', 'deleted_at',
+    ]) {
+      await db.schema.createIndex(`users_${col}`).on('users').columns(['tenant_id', col]).execute();
+    }
+    await db.schema.createIndex('users_home').on('users').columns(['tenant_id', 'home_tenant_id', 'home_user_id']).execute();
+
+    for (const [table, owner] of [['user_values', 'user_id'], ['group_values', 'group_id']] as const) {
+      await db.schema
+        .createTable(table)
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn(owner, 'text', (c) => c.notNull())
+        .addColumn('attr', 'text', (c) => c.notNull())
+        .addColumn('ord', 'integer', (c) => c.notNull())
+        .addColumn('v1', 'text', (c) => c.notNull())
+        .addColumn('v1_rev', 'text')
+        .addColumn('v2', 'text')
+        .addColumn('v3', 'text')
+        .addPrimaryKeyConstraint(`${table}_pk`, ['tenant_id', owner, 'attr', 'ord'])
+        .execute();
+      await db.schema.createIndex(`${table}_v1`).on(table).columns(['tenant_id', 'attr', 'v1']).execute();
+      await db.schema.createIndex(`${table}_v1_rev`).on(table).columns(['tenant_id', 'attr', 'v1_rev']).execute();
+    }
+
+    // Word-prefix search (Graph's tokenized $search on displayName/description): one row per token.
+    await db.schema
+      .createTable('search_tokens')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('object_type', 'text', (c) => c.notNull())
+      .addColumn('prop', 'text', (c) => c.notNull())
+      .addColumn('token', 'text', (c) => c.notNull())
+      .addColumn('object_id', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('search_tokens_pk', ['tenant_id', 'object_type', 'prop', 'token', 'object_id'])
+      .execute();
+    await db.schema.createIndex('search_tokens_object').on('search_tokens').columns(['tenant_id', 'object_id']).execute();
+
+    await db.schema
+      .createTable('groups')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('display_name_lc', 'text')
+      .addColumn('description_lc', 'text')
+      .addColumn('mail_lc', 'text')
+      .addColumn('mail_rev', 'text')
+      .addColumn('mail_nickname_lc', 'text')
+      .addColumn('security_enabled', 'integer', (c) => c.notNull())
+      .addColumn('mail_enabled', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('deleted_at', 'text')
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('groups_pk', ['tenant_id', 'id'])
+      .execute();
+    for (const col of ['display_name_lc', 'mail_lc', 'mail_nickname_lc', 'created_at']) {
+      await db.schema.createIndex(`groups_${col}`).on('groups').columns(['tenant_id', col]).execute();
+    }
+
+    await db.schema
+      .createTable('group_members')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('group_id', 'text', (c) => c.notNull())
+      .addColumn('member_id', 'text', (c) => c.notNull())
+      .addColumn('member_type', 'text', (c) => c.notNull())
+      .addColumn('added_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('group_members_pk', ['tenant_id', 'group_id', 'member_id'])
+      .execute();
+    await db.schema.createIndex('group_members_member').on('group_members').columns(['tenant_id', 'member_id']).execute();
+
+    await db.schema
+      .createTable('change_log')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('object_type', 'text', (c) => c.notNull())
+      .addColumn('object_id', 'text', (c) => c.notNull())
+      .addColumn('change', 'text', (c) => c.notNull())
+      .addColumn('props', 'text')
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('change_log_pk', ['tenant_id', 'seq'])
+      .execute();
+    await db.schema.createIndex('change_log_type').on('change_log').columns(['tenant_id', 'object_type', 'seq']).execute();
+
+    // Tenant-scoped singleton documents (authorization policy, cross-tenant policies, templates, MTO views…).
+    await db.schema
+      .createTable('tenant_documents')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('tenant_documents_pk', ['tenant_id', 'kind', 'key'])
+      .execute();
+
+    await db.schema
+      .createTable('signing_keys')
+      .addColumn('kid', 'text', (c) => c.primaryKey())
+      .addColumn('private_jwk', 'text', (c) => c.notNull())
+      .addColumn('public_jwk', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('server_settings')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
+const all: Record<string, Migration> = { '001_directory': m001 };
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return all;
+  },
+};

@@ -1,0 +1,100 @@
+// Group rows and memberships; same layout as users (Graph object in `data`, lowercased query columns).
+import type { GroupRow } from '../schema.js';
+import { tokenize } from '../../domain/tokenize.js';
+import type { Db } from '../store.js';
+import { reverse } from './users.js';
+
+export interface Group {
+  id: string;
+  displayName: string;
+  createdDateTime: string;
+  securityEnabled: boolean;
+  mailEnabled: boolean;
+  deletedDateTime?: string | null;
+  [property: string]: unknown;
+}
+
+const lc = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v.toLowerCase() : null);
+
+function toRow(tenantId: string, g: Group): GroupRow {
+  const mail = lc(g.mail);
+  return {
+    tenant_id: tenantId, id: g.id, display_name_lc: lc(g.displayName), description_lc: lc(g.description),
+    mail_lc: mail, mail_rev: mail ? reverse(mail) : null, mail_nickname_lc: lc(g.mailNickname),
+    security_enabled: g.securityEnabled ? 1 : 0, mail_enabled: g.mailEnabled ? 1 : 0,
+    created_at: g.createdDateTime, deleted_at: g.deletedDateTime ?? null, data: JSON.stringify(g),
+  };
+}
+
+function tokenRows(tenantId: string, g: Group) {
+  const rows = [];
+  for (const prop of ['displayName', 'description'] as const) {
+    const v = g[prop];
+    if (typeof v !== 'string') continue;
+    for (const token of tokenize(v)) rows.push({ tenant_id: tenantId, object_type: 'group', prop, token, object_id: g.id });
+  }
+  return rows;
+}
+
+async function writeDerived(db: Db, tenantId: string, g: Group) {
+  const tokens = tokenRows(tenantId, g);
+  if (tokens.length) await db.insertInto('search_tokens').values(tokens).execute();
+  const proxies = Array.isArray(g.proxyAddresses) ? (g.proxyAddresses as string[]) : [];
+  if (proxies.length) {
+    await db.insertInto('group_values').values(proxies.map((p, ord) => {
+      const v1 = p.toLowerCase();
+      return { tenant_id: tenantId, group_id: g.id, attr: 'proxyAddresses', ord, v1, v1_rev: reverse(v1), v2: null, v3: null };
+    })).execute();
+  }
+}
+
+async function clearDerived(db: Db, tenantId: string, id: string) {
+  await db.deleteFrom('search_tokens').where('tenant_id', '=', tenantId).where('object_id', '=', id).execute();
+  await db.deleteFrom('group_values').where('tenant_id', '=', tenantId).where('group_id', '=', id).execute();
+}
+
+export const groupsRepo = {
+  async insert(db: Db, tenantId: string, g: Group): Promise<void> {
+    await db.insertInto('groups').values(toRow(tenantId, g)).execute();
+    await writeDerived(db, tenantId, g);
+  },
+  async update(db: Db, tenantId: string, g: Group): Promise<void> {
+    await db.updateTable('groups').set(toRow(tenantId, g)).where('tenant_id', '=', tenantId).where('id', '=', g.id).execute();
+    await clearDerived(db, tenantId, g.id);
+    await writeDerived(db, tenantId, g);
+  },
+  async get(db: Db, tenantId: string, id: string): Promise<Group | undefined> {
+    const r = await db.selectFrom('groups').select('data').where('tenant_id', '=', tenantId).where('id', '=', id.toLowerCase())
+      .where('deleted_at', 'is', null).executeTakeFirst();
+    return r ? (JSON.parse(r.data) as Group) : undefined;
+  },
+  async remove(db: Db, tenantId: string, id: string): Promise<void> {
+    await clearDerived(db, tenantId, id);
+    await db.deleteFrom('group_members').where('tenant_id', '=', tenantId)
+      .where((eb) => eb.or([eb('group_id', '=', id), eb('member_id', '=', id)])).execute();
+    await db.deleteFrom('groups').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  },
+  async addMember(db: Db, tenantId: string, groupId: string, memberId: string, memberType: 'user' | 'group', at: string) {
+    await db.insertInto('group_members').values({ tenant_id: tenantId, group_id: groupId, member_id: memberId, member_type: memberType, added_at: at }).execute();
+  },
+  async removeMember(db: Db, tenantId: string, groupId: string, memberId: string): Promise<boolean> {
+    const r = await db.deleteFrom('group_members').where('tenant_id', '=', tenantId).where('group_id', '=', groupId)
+      .where('member_id', '=', memberId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  },
+  async isMember(db: Db, tenantId: string, groupId: string, memberId: string): Promise<boolean> {
+    return (await db.selectFrom('group_members').select('member_id').where('tenant_id', '=', tenantId)
+      .where('group_id', '=', groupId).where('member_id', '=', memberId).executeTakeFirst()) !== undefined;
+  },
+  /** Members in id order, after `afterId`, at most `limit`. */
+  async members(db: Db, tenantId: string, groupId: string, afterId: string, limit: number) {
+    return db.selectFrom('group_members').select(['member_id', 'member_type']).where('tenant_id', '=', tenantId)
+      .where('group_id', '=', groupId).where('member_id', '>', afterId).orderBy('member_id').limit(limit).execute();
+  },
+  /** Groups the object is a direct member of. */
+  async memberOf(db: Db, tenantId: string, memberId: string, afterId: string, limit: number): Promise<string[]> {
+    const rows = await db.selectFrom('group_members').select('group_id').where('tenant_id', '=', tenantId)
+      .where('member_id', '=', memberId).where('group_id', '>', afterId).orderBy('group_id').limit(limit).execute();
+    return rows.map((r) => r.group_id);
+  },
+};

@@ -1,0 +1,44 @@
+import type { Db } from '../store.js';
+
+export interface TenantRecord {
+  id: string;
+  displayName: string;
+  /** The initial domain, e.g. `contoso.openmto.test`; lowercased, unique across the server. */
+  domain: string;
+  createdDateTime: string;
+  /** Extra verified domains and organization properties. */
+  data: { verifiedDomains: string[]; [k: string]: unknown };
+}
+
+const fromRow = (r: { id: string; display_name: string; domain: string; created_at: string; data: string }): TenantRecord => ({
+  id: r.id, displayName: r.display_name, domain: r.domain, createdDateTime: r.created_at, data: JSON.parse(r.data),
+});
+
+export const tenantsRepo = {
+  async insert(db: Db, t: TenantRecord): Promise<void> {
+    await db.insertInto('tenants').values({
+      id: t.id, display_name: t.displayName, domain: t.domain, created_at: t.createdDateTime, data: JSON.stringify(t.data),
+    }).execute();
+  },
+  async update(db: Db, t: TenantRecord): Promise<void> {
+    await db.updateTable('tenants').set({ display_name: t.displayName, data: JSON.stringify(t.data) }).where('id', '=', t.id).execute();
+  },
+  /** By id or by (initial or verified) domain. */
+  async find(db: Db, idOrDomain: string): Promise<TenantRecord | undefined> {
+    const key = idOrDomain.toLowerCase();
+    const row = await db.selectFrom('tenants').selectAll().where((eb) => eb.or([eb('id', '=', key), eb('domain', '=', key)])).executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  },
+  async list(db: Db): Promise<TenantRecord[]> {
+    return (await db.selectFrom('tenants').selectAll().orderBy('created_at').orderBy('id').execute()).map(fromRow);
+  },
+  /** Removes a tenant and every row it owns. */
+  async remove(db: Db, tenantId: string): Promise<void> {
+    for (const table of [
+      'apps', 'user_values', 'group_values', 'search_tokens', 'group_members', 'users', 'groups', 'change_log', 'tenant_documents',
+    ] as const) {
+      await db.deleteFrom(table).where('tenant_id', '=', tenantId).execute();
+    }
+    await db.deleteFrom('tenants').where('id', '=', tenantId).execute();
+  },
+};

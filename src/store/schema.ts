@@ -1,0 +1,141 @@
+// Row types of every table, as the store reads and writes them (see migrations.ts).
+import type { Generated } from 'kysely';
+
+export interface TenantRow {
+  id: string;
+  display_name: string;
+  domain: string;
+  created_at: string;
+  change_seq: Generated<number>;
+  data: string;
+}
+
+export interface AppRow {
+  tenant_id: string;
+  client_id: string;
+  display_name: string;
+  secret_hash: string | null;
+  public_client: number;
+  permissions: string;
+  created_at: string;
+}
+
+export interface UserRow {
+  tenant_id: string;
+  id: string;
+  upn_lc: string;
+  upn_rev: string;
+  display_name_lc: string | null;
+  given_name_lc: string | null;
+  surname_lc: string | null;
+  mail_lc: string | null;
+  mail_rev: string | null;
+  mail_nickname_lc: string | null;
+  job_title_lc: string | null;
+  department_lc: string | null;
+  company_name_lc: string | null;
+  employee_id_lc: string | null;
+  user_type: string;
+  creation_type: string | null;
+  external_user_state: string | null;
+  account_enabled: number;
+  show_in_address_list: number | null;
+  home_tenant_id: string | null;
+  home_user_id: string | null;
+  password_hash: string | null;
+  created_at: string;
+  deleted_at: string | null;
+  data: string;
+}
+
+export interface ValueRow {
+  tenant_id: string;
+  attr: string;
+  ord: number;
+  v1: string;
+  v1_rev: string | null;
+  v2: string | null;
+  v3: string | null;
+}
+export interface UserValueRow extends ValueRow {
+  user_id: string;
+}
+export interface GroupValueRow extends ValueRow {
+  group_id: string;
+}
+
+export interface SearchTokenRow {
+  tenant_id: string;
+  object_type: string;
+  prop: string;
+  token: string;
+  object_id: string;
+}
+
+export interface GroupRow {
+  tenant_id: string;
+  id: string;
+  display_name_lc: string | null;
+  description_lc: string | null;
+  mail_lc: string | null;
+  mail_rev: string | null;
+  mail_nickname_lc: string | null;
+  security_enabled: number;
+  mail_enabled: number;
+  created_at: string;
+  deleted_at: string | null;
+  data: string;
+}
+
+export interface GroupMemberRow {
+  tenant_id: string;
+  group_id: string;
+  member_id: string;
+  member_type: string;
+  added_at: string;
+}
+
+export interface ChangeLogRow {
+  tenant_id: string;
+  seq: number;
+  object_type: string;
+  object_id: string;
+  change: string;
+  props: string | null;
+  at: string;
+}
+
+export interface TenantDocumentRow {
+  tenant_id: string;
+  kind: string;
+  key: string;
+  data: string;
+  updated_at: string;
+}
+
+export interface SigningKeyRow {
+  kid: string;
+  private_jwk: string;
+  public_jwk: string;
+  created_at: string;
+}
+
+export interface ServerSettingRow {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  tenants: TenantRow;
+  apps: AppRow;
+  users: UserRow;
+  user_values: UserValueRow;
+  group_values: GroupValueRow;
+  search_tokens: SearchTokenRow;
+  groups: GroupRow;
+  group_members: GroupMemberRow;
+  change_log: ChangeLogRow;
+  tenant_documents: TenantDocumentRow;
+  signing_keys: SigningKeyRow;
+  server_settings: ServerSettingRow;
+}

@@ -1,0 +1,41 @@
+// The store: a Kysely handle per dialect, one migration history, and the transaction boundary every
+// mutation goes through. Repositories (repos/) are written once against Kysely and run on both dialects.
+import { type Kysely, Migrator } from 'kysely';
+import { migrationProvider } from './migrations.js';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+export type Db = Kysely<Database>;
+
+export interface Store {
+  readonly dialect: Dialect;
+  /** For reads outside a transaction. */
+  readonly db: Db;
+  /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
+  transaction<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** `postgres://…` for PostgreSQL; otherwise a SQLite file path (or `:memory:`). */
+  url: string;
+  /** PostgreSQL schema to use (tests isolate themselves in a private schema). */
+  schema?: string;
+}
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const store = /^postgres(ql)?:\/\//.test(options.url)
+    ? await (await import('./postgres/connect.js')).connectPostgres(options.url, options.schema)
+    : (await import('./sqlite/connect.js')).connectSqlite(options.url);
+  await migrate(store.db);
+  return store;
+}
+
+export async function migrate(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`);
+  }
+}
