@@ -11,6 +11,12 @@ import { identityRoutes } from './identity.js';
 import { operatorRoutes } from './operator/index.js';
 import { sendGraphError, sendOAuthError } from './render.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: readonly { method: string; url: string }[];
+  }
+}
+
 export interface AppDeps {
   store: Store;
   clock: Clock;
@@ -46,6 +52,12 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     genReqId: () => crypto.randomUUID(),
   });
   await app.register(formbody);
+  // Every registered route, so cross-cutting tests (the tenant-isolation sweep) cover routes added later.
+  const routeTable: { method: string; url: string }[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routeTable.push({ method, url: r.url });
+  });
 
   app.setErrorHandler((error, req, reply) => {
     if (req.url.includes('/oauth2/')) return sendOAuthError(error, req, reply);

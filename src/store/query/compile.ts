@@ -8,7 +8,8 @@
 //   reversed column with the reversed literal;
 // - a collection's any() is a semi-join `id IN (SELECT owner FROM values WHERE tenant_id, attr, …)`, which
 //   the (tenant_id, attr, v1) index serves;
-// - a $search term on a tokenized property is `id IN (SELECT object_id FROM search_tokens …)` per piece.
+// - a $search term on a tokenized property is `id IN (SELECT object_id FROM search_tokens …)` per piece
+//   (or the correlated EXISTS form, see SearchCompileOptions).
 // Every value is a bound parameter; identifiers come from the catalog, never from the request.
 //
 // Null semantics (OData's, which Graph follows): `eq null` is IS NULL; `ne 'x'` is true for null (null is
@@ -16,7 +17,14 @@
 // users without a mail. To get that without SQL's three-valued NULL leaking through a NOT, negation is
 // pushed down to the leaves (De Morgan), and each negated leaf states its null case explicitly.
 import { type RawBuilder, type SqlBool, sql } from 'kysely';
-import type { CatalogProperty, CollectionProperty, FilterOp, ResourceCatalog, ScalarType } from '../../domain/catalog.js';
+import type {
+  CatalogProperty,
+  CollectionProperty,
+  FilterOp,
+  ResourceCatalog,
+  ScalarProperty,
+  ScalarType,
+} from '../../domain/catalog.js';
 import { errors } from '../../domain/errors.js';
 import {
   type CompareOp,
@@ -27,6 +35,7 @@ import {
   prefixUpperBound,
   reverseText,
   type SearchNode,
+  type SearchTerm,
   tokenize,
 } from '../../domain/odata.js';
 
@@ -299,13 +308,28 @@ export function compileFilter(node: FilterNode, catalog: ResourceCatalog, tenant
   return compileNode(ctx, node, true, false);
 }
 
+export interface SearchCompileOptions extends CompileOptions {
+  /**
+   * How a tokenized term meets the token table. `in` (default): `id IN (SELECT object_id …)`, best when
+   * every match is read anyway (counting). `exists`: a correlated probe of the object's own tokens via
+   * (tenant_id, object_id), best when another index drives the scan and only a page of rows is checked.
+   */
+  form?: 'in' | 'exists';
+}
+
 /**
  * `$search` → a boolean SQL expression. A term on a `tokens` property matches objects that have, for
  * every piece of the term's text, a token starting with that piece ("ann smi" finds "Smith, Annie");
  * on a `prefix` property it is startsWith on the whole text. Terms without a property are refused:
- * Graph searches directory objects only by named property.
+ * Graph searches directory objects only by named property, and guessing which ones would make the
+ * same request mean different things here and there.
  */
-export function compileSearch(node: SearchNode, catalog: ResourceCatalog, tenantId: string, opts: CompileOptions = {}): Bool {
+export function compileSearch(
+  node: SearchNode,
+  catalog: ResourceCatalog,
+  tenantId: string,
+  opts: SearchCompileOptions = {},
+): Bool {
   const alias = opts.alias ?? catalog.table;
   const walk = (n: SearchNode): Bool => {
     if (n.kind !== 'term') {
@@ -313,25 +337,35 @@ export function compileSearch(node: SearchNode, catalog: ResourceCatalog, tenant
       const b = walk(n.right);
       return n.kind === 'and' ? sql<SqlBool>`(${a} and ${b})` : sql<SqlBool>`(${a} or ${b})`;
     }
-    if (n.property === null) {
-      throw errors.badRequest(
-        `Invalid search clause: a search term must name a property, as in "displayName:${n.text}".`,
-      );
-    }
-    const prop = findProperty(catalog, n.property);
-    if (!prop || prop.kind !== 'scalar' || !prop.search) throw unsupportedProperty(catalog, n.property);
+    const prop = searchProperty(catalog, n);
     if (prop.search === 'prefix') return prefix(ref(alias, prop.column), foldCase(n.text.trim()), true);
     const pieces = tokenize(n.text);
     if (pieces.length === 0) return FALSE;
     const parts = pieces.map((piece) => {
       const upper = prefixUpperBound(piece);
       const range = upper === null ? sql`st.token >= ${piece}` : sql`st.token >= ${piece} and st.token < ${upper}`;
-      return sql<SqlBool>`${ref(alias, 'id')} in (select st.object_id from search_tokens as st
-        where st.tenant_id = ${tenantId} and st.object_type = ${catalog.objectType} and st.prop = ${prop.name} and ${range})`;
+      const scope = sql`st.tenant_id = ${tenantId} and st.object_type = ${catalog.objectType} and st.prop = ${prop.name}`;
+      return opts.form === 'exists'
+        ? sql<SqlBool>`exists (select 1 from search_tokens as st
+            where ${scope} and st.object_id = ${ref(alias, 'id')} and ${range})`
+        : sql<SqlBool>`${ref(alias, 'id')} in (select st.object_id from search_tokens as st where ${scope} and ${range})`;
     });
     return parts.length === 1 ? (parts[0] as Bool) : sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
   };
   return walk(node);
+}
+
+/** The searchable scalar property a term names, or the Graph error for it. */
+export function searchProperty(
+  catalog: ResourceCatalog,
+  term: SearchTerm,
+): ScalarProperty & { search: 'tokens' | 'prefix' } {
+  if (term.property === null) {
+    throw errors.badRequest(`Invalid search clause: a search term must name a property, as in "displayName:${term.text}".`);
+  }
+  const prop = findProperty(catalog, term.property);
+  if (!prop || prop.kind !== 'scalar' || !prop.search) throw unsupportedProperty(catalog, term.property);
+  return prop as ScalarProperty & { search: 'tokens' | 'prefix' };
 }
 
 /**
