@@ -20,5 +20,5 @@ export function defaultDataDir(): string {
 }
 
 export function databaseUrlFor(dataDir: string): string {
-  return process.env.OPENMTO_DATABASE_URL ?? join(dataDir, 'openmto.db');
+  return process.env.OPENMTO_DATABASE_URL || join(dataDir, 'openmto.db');
 }

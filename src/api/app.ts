@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import { graphRoutes } from './graph/index.js';
 import { identityRoutes } from './identity.js';
 import { operatorRoutes } from './operator/index.js';
-import { sendGraphError, sendOAuthError } from './render.js';
+import { graphErrorBody, sendGraphError, sendOAuthError } from './render.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -37,6 +37,10 @@ export interface AppOptions {
   logger?: boolean;
 }
 
+/** A route URL (`/v1.0/users/:id`) as a regex over request paths. */
+const routePattern = (url: string) =>
+  new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}/?$`);
+
 // Graph caps request bodies at 4 MB; a larger body is refused before it is parsed.
 const BODY_LIMIT = 4 * 1024 * 1024;
 
@@ -50,8 +54,13 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     // Graph paths carry `$` segments and UPNs with '@'; keep them as written.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     genReqId: () => crypto.randomUUID(),
+    // Undecodable URLs are refused by the router before any handler; render them as Graph errors too.
+    frameworkErrors: (error, req, reply) => sendGraphError(error, req, reply),
   });
   await app.register(formbody);
+  // Fastify reads text/plain bodies as strings by default; every openmto body is JSON or a form, so a
+  // text/plain body is refused as 415 (rendered by render.ts) instead of reaching a handler as a string.
+  app.removeContentTypeParser('text/plain');
   // Every registered route, so cross-cutting tests (the tenant-isolation sweep) cover routes added later.
   const routeTable: { method: string; url: string }[] = [];
   app.decorate('routeTable', routeTable);
@@ -65,6 +74,11 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';
+    // A known path with another method is Graph's 405, not an unknown segment.
+    if (routeTable.some((r) => r.method !== req.method && routePattern(r.url).test(path))) {
+      const e = new DomainError('badRequest', 'BadRequest', 'Specified HTTP method is not allowed for the request uri.');
+      return reply.status(405).type('application/json').send(graphErrorBody(e, req));
+    }
     const segment = path.split('/').filter(Boolean).at(-1) ?? '';
     const e = new DomainError('badRequest', 'BadRequest', `Resource not found for the segment '${decodeURIComponent(segment)}'.`);
     return sendGraphError(e, req, reply);

@@ -1,6 +1,6 @@
 // The `openmto` command: thin commands over the same use cases the HTTP API runs. Every command takes
 // --data and works while a server is running on the same data (SQLite WAL, or PostgreSQL).
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { DEFAULT_PORT, databaseUrlFor, defaultDataDir } from '../config.js';
 import { systemClock } from '../domain/clock.js';
@@ -16,6 +16,7 @@ const program = new Command('openmto').description('Multi-tenant organization id
 const dataOption = () => new Option('--data <dir>', 'data directory').default(defaultDataDir());
 
 async function withStore<T>(dataDir: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({ url: databaseUrlFor(dataDir) });
   try {
     return await fn(store);

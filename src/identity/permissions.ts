@@ -4,7 +4,7 @@
 export const applicationPermissions = [
   'User.Read.All', 'User.ReadWrite.All', 'User.Invite.All', 'Group.Read.All', 'Group.ReadWrite.All',
   'GroupMember.Read.All', 'GroupMember.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All',
-  'Organization.Read.All', 'Policy.Read.All', 'Policy.ReadWrite.CrossTenantAccess', 'Policy.ReadWrite.Authorization',
+  'Organization.Read.All', 'Organization.ReadWrite.All', 'Policy.Read.All', 'Policy.ReadWrite.CrossTenantAccess', 'Policy.ReadWrite.Authorization',
   'MultiTenantOrganization.ReadBasic.All', 'MultiTenantOrganization.Read.All', 'MultiTenantOrganization.ReadWrite.All',
   'Synchronization.Read.All', 'Synchronization.ReadWrite.All', 'AuditLog.Read.All', 'Application.ReadWrite.All',
 ] as const;
@@ -20,6 +20,7 @@ const implied: Record<string, readonly string[]> = {
     'Directory.Read.All', 'User.ReadWrite.All', 'Group.ReadWrite.All', 'User.Read.All', 'Group.Read.All',
     'GroupMember.ReadWrite.All', 'GroupMember.Read.All', 'Organization.Read.All', 'User.Invite.All',
   ],
+  'Organization.ReadWrite.All': ['Organization.Read.All'],
   'Policy.ReadWrite.CrossTenantAccess': ['Policy.Read.All'],
   'Policy.ReadWrite.Authorization': ['Policy.Read.All'],
   'MultiTenantOrganization.ReadWrite.All': ['MultiTenantOrganization.Read.All', 'MultiTenantOrganization.ReadBasic.All'],

@@ -2,6 +2,15 @@
 // and the sync engine read it by sequence number.
 import type { ChangeLogRow } from '../schema.js';
 import type { Db } from '../store.js';
+import { documentsRepo } from './documents.js';
+
+/**
+ * How long change-log rows are kept. Graph delta tokens for directory objects live 7 days, and so does
+ * the history behind them: the hourly sweep prunes older rows and records the floor. A delta token or a
+ * sync-engine watermark below the floor can no longer be served and must restart from a full read.
+ */
+export const CHANGE_LOG_RETENTION_DAYS = 7;
+export const CHANGE_LOG_RETENTION_MS = CHANGE_LOG_RETENTION_DAYS * 86_400_000;
 
 export type ChangeKind = 'created' | 'updated' | 'softDeleted' | 'restored' | 'deleted';
 
@@ -33,7 +42,7 @@ export const changesRepo = {
     const r = await db.selectFrom('tenants').select('change_seq').where('id', '=', tenantId).executeTakeFirst();
     return Number(r?.change_seq ?? 0);
   },
-  /** Oldest sequence still kept (older entries were pruned); 0 when nothing was ever pruned. */
+  /** Highest pruned sequence: rows at or below it are gone (see prune); 0 when nothing was ever pruned. */
   async floor(db: Db, tenantId: string): Promise<number> {
     const r = await db.selectFrom('tenant_documents').select('data')
       .where('tenant_id', '=', tenantId).where('kind', '=', 'changeLog').where('key', '=', 'floor').executeTakeFirst();
@@ -44,5 +53,45 @@ export const changesRepo = {
       .where('tenant_id', '=', tenantId).where('object_type', '=', objectType)
       .where('seq', '>', after).where('seq', '<=', upTo).orderBy('seq').limit(limit).execute();
     return rows.map((r) => ({ ...r, seq: Number(r.seq), props: r.props ? (JSON.parse(r.props) as string[]) : null }));
+  },
+  /**
+   * Ids of the objects changed in (after, upTo], in id order after `afterId`, at most `limit`, optionally only
+   * among `ids`. Delta pages by object so each object appears once per round, with its latest state.
+   */
+  async changedObjects(
+    db: Db, tenantId: string, objectType: 'user' | 'group', after: number, upTo: number,
+    page: { afterId: string; limit: number; ids?: readonly string[] | null },
+  ): Promise<string[]> {
+    let q = db.selectFrom('change_log').select('object_id')
+      .where('tenant_id', '=', tenantId).where('object_type', '=', objectType)
+      .where('seq', '>', after).where('seq', '<=', upTo).where('object_id', '>', page.afterId);
+    if (page.ids) q = q.where('object_id', 'in', page.ids.length ? page.ids : ['']);
+    const rows = await q.groupBy('object_id').orderBy('object_id').limit(page.limit).execute();
+    return rows.map((r) => r.object_id);
+  },
+  /** Every change of these objects in (after, upTo], in sequence order. */
+  async ofObjects(db: Db, tenantId: string, objectType: 'user' | 'group', ids: readonly string[], after: number, upTo: number) {
+    if (!ids.length) return [];
+    const rows = await db.selectFrom('change_log').selectAll()
+      .where('tenant_id', '=', tenantId).where('object_type', '=', objectType)
+      .where('seq', '>', after).where('seq', '<=', upTo).where('object_id', 'in', ids).orderBy('seq').execute();
+    return rows.map((r) => ({ ...r, seq: Number(r.seq), props: r.props ? (JSON.parse(r.props) as string[]) : null }));
+  },
+  /**
+   * Deletes the rows written before `olderThanIso` and raises the floor to the highest pruned sequence, so
+   * readers can tell "nothing changed" from "history is gone". Run it inside one store transaction: the
+   * floor and the deletion must land together. Returns the number of rows removed.
+   */
+  async prune(db: Db, tenantId: string, olderThanIso: string, at = olderThanIso): Promise<number> {
+    const r = await db.selectFrom('change_log').select((eb) => eb.fn.max('seq').as('top'))
+      .where('tenant_id', '=', tenantId).where('at', '<', olderThanIso).executeTakeFirst();
+    if (r?.top === null || r?.top === undefined) return 0;
+    // Cut at a sequence, not at a time: everything at or below the floor is gone, everything above kept,
+    // even if a clock step made `at` non-monotonic.
+    const top = Number(r.top);
+    const deleted = await db.deleteFrom('change_log').where('tenant_id', '=', tenantId).where('seq', '<=', top).executeTakeFirst();
+    const floor = Math.max(top, await changesRepo.floor(db, tenantId));
+    await documentsRepo.put(db, tenantId, 'changeLog', 'floor', floor, at);
+    return Number(deleted.numDeletedRows);
   },
 };

@@ -97,4 +97,32 @@ export const groupsRepo = {
       .where('member_id', '=', memberId).where('group_id', '>', afterId).orderBy('group_id').limit(limit).execute();
     return rows.map((r) => r.group_id);
   },
+  /**
+   * Members whose object is live, with its stored `data`, in member-id order. A soft-deleted user keeps its
+   * membership rows (a restore brings them back) but is hidden here, as in Entra.
+   */
+  async liveMembers(db: Db, tenantId: string, groupId: string, afterId: string, limit: number) {
+    return liveMemberQuery(db, tenantId, groupId)
+      .select(['m.member_id as id', 'm.member_type as type', 'u.data as userData', 'g.data as groupData'])
+      .where('m.member_id', '>', afterId).orderBy('m.member_id').limit(limit).execute();
+  },
+  async countLiveMembers(db: Db, tenantId: string, groupId: string): Promise<number> {
+    const r = await liveMemberQuery(db, tenantId, groupId).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  },
+  /** The groups (with `data`) the object is a direct member of, in group-id order. */
+  async memberOfGroups(db: Db, tenantId: string, memberId: string, afterId: string, limit: number) {
+    return db.selectFrom('group_members as m')
+      .innerJoin('groups as g', (j) => j.onRef('g.tenant_id', '=', 'm.tenant_id').onRef('g.id', '=', 'm.group_id'))
+      .select(['g.id as id', 'g.data as data']).where('m.tenant_id', '=', tenantId).where('m.member_id', '=', memberId)
+      .where('m.group_id', '>', afterId).orderBy('m.group_id').limit(limit).execute();
+  },
 };
+
+function liveMemberQuery(db: Db, tenantId: string, groupId: string) {
+  return db.selectFrom('group_members as m')
+    .leftJoin('users as u', (j) => j.onRef('u.tenant_id', '=', 'm.tenant_id').onRef('u.id', '=', 'm.member_id'))
+    .leftJoin('groups as g', (j) => j.onRef('g.tenant_id', '=', 'm.tenant_id').onRef('g.id', '=', 'm.member_id'))
+    .where('m.tenant_id', '=', tenantId).where('m.group_id', '=', groupId).where('u.deleted_at', 'is', null)
+    .where((eb) => eb.or([eb('u.id', 'is not', null), eb('g.id', 'is not', null)]));
+}

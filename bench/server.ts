@@ -1,0 +1,106 @@
+// The real openmto server as a child process (so its CPU is its own in /proc), the `openmto` CLI, and a
+// one-connection keep-alive HTTPS client that trusts the server's self-signed certificate.
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { join } from 'node:path';
+import { freePort, log, repoRoot, run, sleep, startChild } from './env.js';
+
+const cli = join(repoRoot, 'bin/openmto.mjs');
+
+export interface BenchTenant {
+  tenantId: string;
+  domain: string;
+  adminApp: { clientId: string; clientSecret: string };
+}
+
+/** `openmto tenant create --json` against a data dir (works with or without a server on it). */
+export async function createTenantCli(dataDir: string, name: string, domain: string): Promise<BenchTenant> {
+  const { stdout } = await run(process.execPath, [cli, 'tenant', 'create', '--name', name, '--domain', domain, '--json', '--data', dataDir], {
+    cwd: repoRoot, logName: 'openmto-cli',
+  });
+  return JSON.parse(stdout) as BenchTenant;
+}
+
+export interface ServerChild {
+  pid: number;
+  port: number;
+  client: HttpsClient;
+  stop(): Promise<void>;
+}
+
+export async function startServer(dataDir: string, logName: string): Promise<ServerChild> {
+  const port = await freePort();
+  const s = startChild(process.execPath, [cli, 'serve', '--data', dataDir, '--port', String(port), '--no-demo'], {
+    cwd: repoRoot, logName, env: { ...process.env, NODE_ENV: 'production' },
+  });
+  let exited: number | null | undefined;
+  s.child.once('exit', (code) => { exited = code; });
+  // Ready when the TLS port answers; the certificate is written before the port opens.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`openmto serve exited with ${exited}; see bench/.data/logs/${logName}.log`);
+    if (Date.now() > deadline) throw new Error('openmto serve did not come up within 120 s');
+    try {
+      const client = new HttpsClient(port, readFileSync(join(dataDir, 'tls/cert.pem'), 'utf8'));
+      const r = await client.send('GET', '/common/.well-known/openid-configuration');
+      if (r.status > 0) {
+        log(`openmto serve pid ${s.pid} on :${port} (${dataDir})`);
+        return { pid: s.pid, port, client, stop: s.stop };
+      }
+    } catch {
+      // not up yet
+    }
+    await sleep(200);
+  }
+}
+
+export interface HttpResponse {
+  status: number;
+  body: string;
+}
+
+/** One keep-alive connection (maxSockets 1): a closed loop of one client, like the peers' bench clients. */
+export class HttpsClient {
+  private readonly agent: Agent;
+
+  constructor(
+    readonly port: number,
+    ca: string,
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: 1, ca });
+  }
+
+  send(method: string, path: string, opts: { token?: string; body?: string; form?: boolean; headers?: Record<string, string> } = {}): Promise<HttpResponse> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    if (opts.body !== undefined) {
+      headers['content-type'] = opts.form ? 'application/x-www-form-urlencoded' : 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(opts.body));
+    }
+    return new Promise((res, rej) => {
+      const req = request({ host: '127.0.0.1', port: this.port, method, path, headers, agent: this.agent }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => res({ status: r.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        r.on('error', rej);
+      });
+      req.on('error', rej);
+      req.end(opts.body);
+    });
+  }
+
+  async token(t: BenchTenant): Promise<string> {
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials', client_id: t.adminApp.clientId, client_secret: t.adminApp.clientSecret,
+      scope: 'https://graph.microsoft.com/.default',
+    }).toString();
+    const r = await this.send('POST', `/${t.tenantId}/oauth2/v2.0/token`, { body: form, form: true });
+    const json = JSON.parse(r.body) as { access_token?: string };
+    if (!json.access_token) throw new Error(`token request failed (${r.status}): ${r.body}`);
+    return json.access_token;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
