@@ -11,7 +11,9 @@ import { type Clock, systemClock } from './domain/clock.js';
 import { purgeExpiredUsers } from './directory/users.js';
 import { loadSigningKey } from './identity/keys.js';
 import { hashSecret } from './identity/secrets.js';
+import { startTransitionWorker, type TransitionOptions, type TransitionWorker } from './mto/transitions.js';
 import { TokenService } from './identity/tokens.js';
+import { CHANGE_LOG_RETENTION_MS, changesRepo } from './store/repos/changes.js';
 import { serverRepo } from './store/repos/server.js';
 import { tenantsRepo } from './store/repos/tenants.js';
 import { openStore, type Store } from './store/store.js';
@@ -32,6 +34,8 @@ export interface StartOptions extends ServerConfig {
   /** PostgreSQL schema (tests isolate themselves). */
   schema?: string;
   hooks?: AppHooks;
+  /** Multi-tenant organization transition worker (tests lower the active-tenant cap). */
+  mto?: TransitionOptions;
 }
 
 /** The operator key is generated once into the data directory; only its hash is kept in the store. */
@@ -63,8 +67,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const tokens = new TokenService(store, key, clock);
   const operator = await ensureOperatorKey(store, options.dataDir);
   const tls = options.http ? null : await ensureCertificate(options.dataDir);
+  // Commits that queue MTO transitions wake the worker at once; its poll is only the safety net.
+  let mtoWorker: TransitionWorker | undefined;
+  const hooks: AppHooks = {
+    ...options.hooks,
+    wake: (topic, tenantId) => {
+      options.hooks?.wake?.(topic, tenantId);
+      if (topic === 'mto') mtoWorker?.wake();
+    },
+  };
   const app = await buildApp(
-    { store, clock, tokens, operatorKeyHash: operator.hash, ...(options.hooks ? { hooks: options.hooks } : {}) },
+    { store, clock, tokens, operatorKeyHash: operator.hash, hooks },
     { ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), logger: options.logger ?? false },
   );
   await app.listen({ port: options.port, host: options.host });
@@ -74,16 +87,24 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const url = `${options.http ? 'http' : 'https'}://${host}:${port}`;
 
   const sweep = async () => {
-    for (const t of await tenantsRepo.list(store.db)) await purgeExpiredUsers({ store, clock }, t.id);
+    for (const t of await tenantsRepo.list(store.db)) {
+      await purgeExpiredUsers({ store, clock }, t.id);
+      // Change-log history older than the delta-token lifetime (see CHANGE_LOG_RETENTION_DAYS).
+      const now = clock.now();
+      const cutoff = new Date(now.getTime() - CHANGE_LOG_RETENTION_MS).toISOString();
+      await store.transaction((db) => changesRepo.prune(db, t.id, cutoff, now.toISOString()));
+    }
   };
   await sweep();
   const timer = setInterval(() => sweep().catch((e) => app.log.error(e)), PURGE_INTERVAL_MS);
   timer.unref();
+  mtoWorker = startTransitionWorker({ store, clock }, { ...options.mto, onError: (e) => app.log.error(e) });
 
   return {
     app, store, url, certPath: tls?.certPath ?? null, operatorKeyPath: operator.path, clock,
     async close() {
       clearInterval(timer);
+      await mtoWorker?.stop();
       await app.close();
       await store.close();
     },

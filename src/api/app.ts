@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import { graphRoutes } from './graph/index.js';
 import { identityRoutes } from './identity.js';
 import { operatorRoutes } from './operator/index.js';
+import { redeemRoutes } from './redeem.js';
 import { graphErrorBody, sendGraphError, sendOAuthError } from './render.js';
 
 declare module 'fastify' {
@@ -89,5 +90,6 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     await app.register(graphRoutes(deps, prefix === '/beta' ? 'beta' : 'v1.0'), { prefix });
   }
   await app.register(operatorRoutes(deps), { prefix: '/operator/v1' });
+  await app.register(redeemRoutes(deps));
   return app;
 }

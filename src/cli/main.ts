@@ -10,6 +10,8 @@ import { createApp, createTenant, deleteTenant } from '../identity/tenants.js';
 import { tenantsRepo } from '../store/repos/tenants.js';
 import { openStore, type Store } from '../store/store.js';
 import { printBanner } from './banner.js';
+import { registerPolicyCommands } from './policy.js';
+import { registerMtoCommands } from './mto.js';
 
 const program = new Command('openmto').description('Multi-tenant organization identity provisioning').showHelpAfterError();
 
@@ -126,6 +128,9 @@ program
     const seconds = (Date.now() - started) / 1000;
     out(Boolean(o.json), { ...result, seconds }, () => `imported ${result.imported}, failed ${result.failed.length} in ${seconds.toFixed(1)} s`);
   });
+
+registerPolicyCommands(program);
+registerMtoCommands(program);
 
 program.parseAsync().catch((e: unknown) => {
   const message = isDomainError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);

@@ -113,7 +113,8 @@ const baseProp = (p: string) => (p.startsWith('members:') ? 'members' : p);
 
 function project(obj: DeltaObject, shape: ResourceShape, keys: readonly string[] | null): Entry {
   const out: Entry = {};
-  const names = (keys ?? shape.defaults ?? Object.keys(obj.data)).filter((k) => k !== 'members' && k !== 'id');
+  // Annotations stored with an object (`…@odata.*`) are not properties; `members` is members@delta.
+  const names = (keys ?? shape.defaults ?? Object.keys(obj.data)).filter((k) => k !== 'members' && k !== 'id' && !k.includes('@'));
   for (const k of names) out[k] = obj.data[k] ?? null;
   out.id = obj.id;
   return out;

@@ -124,6 +124,7 @@ export async function updateUser(ctx: DirectoryContext, tenantId: string, actor:
     }
     if (passwordHash) next.passwordHash = passwordHash;
     const changed = Object.keys(props).filter((k) => k !== 'passwordProfile');
+    if (next.user.showInAddressList !== record.user.showInAddressList && !changed.includes('showInAddressList')) changed.push('showInAddressList');
     await usersRepo.update(db, tenantId, next);
     await changesRepo.append(db, tenantId, [{ objectType: 'user', objectId: record.user.id, change: 'updated', props: changed }], now);
   });
@@ -143,6 +144,12 @@ export function applyUserChanges(record: UserRecord, props: Record<string, unkno
   }
   if (props.externalUserState !== undefined && props.externalUserState !== record.user.externalUserState) {
     user.externalUserStateChangeDateTime = now;
+  }
+  // An invited user's address-list visibility follows a userType conversion while it still has the
+  // invitation's default (guests hidden, members shown); a value given in the same change is kept.
+  if (record.user.creationType === 'Invitation' && props.userType !== undefined && props.showInAddressList === undefined
+    && props.userType !== record.user.userType && record.user.showInAddressList === (record.user.userType === 'Member')) {
+    user.showInAddressList = props.userType === 'Member';
   }
   return { ...record, user };
 }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Clock } from '../domain/clock.js';
 import { DomainError, errors } from '../domain/errors.js';
+import type { UserRecord } from '../domain/user.js';
 import { appsRepo } from '../store/repos/apps.js';
 import { type TenantRecord, tenantsRepo } from '../store/repos/tenants.js';
 import { usersRepo } from '../store/repos/users.js';
@@ -113,11 +114,16 @@ export class TokenService {
     if (!form.username || !form.password) {
       throw oauth('badRequest', 'invalid_request', 900144, "The request body must contain the following parameter: 'username' and 'password'.");
     }
-    const user = await usersRepo.get(this.store.db, tenant.id, form.username);
-    if (!user || !user.passwordHash || !(await verifySecret(form.password, user.passwordHash))) {
+    const found = await usersRepo.get(this.store.db, tenant.id, form.username);
+    // A redeemed B2B user has no password here: it proves the home user's password, and the token is
+    // for its object in this tenant.
+    const b2b = await this.redeemedB2bUser(tenant.id, form.username, found);
+    const user = b2b?.resource ?? found;
+    const credential = b2b?.home ?? found;
+    if (!user || !credential?.passwordHash || !(await verifySecret(form.password, credential.passwordHash))) {
       throw oauth('badRequest', 'invalid_grant', 50126, 'Error validating credentials due to invalid username or password.');
     }
-    if (!user.user.accountEnabled) {
+    if (!user.user.accountEnabled || !credential.user.accountEnabled) {
       throw oauth('badRequest', 'invalid_grant', 50057, 'The user account is disabled.');
     }
     const requested = scope.split(' ').filter(Boolean).filter((s) => !s.endsWith('/.default'));
@@ -126,6 +132,21 @@ export class TokenService {
       scp: scp.join(' '), idtyp: 'user', oid: user.user.id, sub: user.user.id,
       upn: user.user.userPrincipalName, preferred_username: user.user.userPrincipalName, name: user.user.displayName ?? undefined,
     }, app.clientId);
+  }
+
+  /** The B2B user (by its UPN here, or by its home UPN and home link) and its home user, once redeemed. */
+  private async redeemedB2bUser(tenantId: string, username: string, found: UserRecord | undefined) {
+    const db = this.store.db;
+    let resource = found;
+    let home: UserRecord | undefined;
+    if (found?.homeTenantId && found.homeUserId) {
+      home = await usersRepo.get(db, found.homeTenantId, found.homeUserId);
+    } else if (!found && username.includes('@')) {
+      const homeTenant = await tenantsRepo.find(db, username.slice(username.lastIndexOf('@') + 1));
+      home = homeTenant && homeTenant.id !== tenantId ? await usersRepo.get(db, homeTenant.id, username) : undefined;
+      resource = home && (await usersRepo.byHome(db, tenantId, home.tenantId, home.user.id));
+    }
+    return resource && home && resource.user.externalUserState === 'Accepted' ? { resource, home } : undefined;
   }
 
   private async sign(origin: string, tenantId: string, claims: JWTPayload, appId: string) {

@@ -1,7 +1,7 @@
 // One migration history for SQLite and PostgreSQL. Everything is TEXT/INTEGER so the same SQL runs on
 // both; timestamps are ISO-8601 UTC strings (they sort as text). Every table leads with tenant_id, and so
 // does every index, so a tenant's rows are one contiguous range and a query can't wander across tenants.
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
 type AnyDb = Kysely<any>;
@@ -172,7 +172,53 @@ const m001: Migration = {
   },
 };
 
-const all: Record<string, Migration> = { '001_directory': m001 };
+// Multi-tenant organizations. The organization row is the one record its tenants share (it has no
+// single owning tenant); members and transition jobs lead with the member tenant's id.
+const m002: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('multi_tenant_organizations')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('display_name', 'text', (c) => c.notNull())
+      .addColumn('description', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('creator_tenant_id', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('mto_members')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('mto_id', 'text', (c) => c.notNull())
+      .addColumn('display_name', 'text', (c) => c.notNull())
+      .addColumn('role', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('added_by_tenant_id', 'text', (c) => c.notNull())
+      .addColumn('added_at', 'text', (c) => c.notNull())
+      .addColumn('joined_at', 'text')
+      .addColumn('transition', 'text')
+      .addColumn('local_object_id', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('mto_members_pk', ['tenant_id', 'mto_id'])
+      .execute();
+    // A tenant is active in (or leaving) at most one organization; it may be pending in several, since an
+    // owner adds it without asking. Partial unique indexes run the same on SQLite and PostgreSQL.
+    await sql`CREATE UNIQUE INDEX mto_members_one_org ON mto_members (tenant_id) WHERE state <> 'pending'`.execute(db);
+    await db.schema
+      .createTable('mto_transitions')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('mto_id', 'text')
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('not_before', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('error', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('mto_transitions_pk', ['tenant_id', 'id'])
+      .execute();
+  },
+};
+
+const all: Record<string, Migration> = { '001_directory': m001, '002_multi_tenant_organization': m002 };
 
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {

@@ -125,6 +125,40 @@ export interface ServerSettingRow {
   value: string;
 }
 
+export interface MultiTenantOrganizationRow {
+  id: string;
+  display_name: string;
+  description: string | null;
+  created_at: string;
+  creator_tenant_id: string;
+}
+
+export interface MtoMemberRow {
+  tenant_id: string;
+  mto_id: string;
+  display_name: string;
+  role: string;
+  state: string;
+  added_by_tenant_id: string;
+  added_at: string;
+  joined_at: string | null;
+  transition: string | null;
+  local_object_id: string;
+}
+
+export interface MtoTransitionRow {
+  tenant_id: string;
+  id: string;
+  kind: string;
+  mto_id: string | null;
+  status: string;
+  attempts: Generated<number>;
+  not_before: string;
+  payload: string;
+  error: string | null;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantRow;
   apps: AppRow;
@@ -138,4 +172,7 @@ export interface Database {
   tenant_documents: TenantDocumentRow;
   signing_keys: SigningKeyRow;
   server_settings: ServerSettingRow;
+  multi_tenant_organizations: MultiTenantOrganizationRow;
+  mto_members: MtoMemberRow;
+  mto_transitions: MtoTransitionRow;
 }

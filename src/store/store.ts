@@ -27,12 +27,14 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const store = /^postgres(ql)?:\/\//.test(options.url)
     ? await (await import('./postgres/connect.js')).connectPostgres(options.url, options.schema)
     : (await import('./sqlite/connect.js')).connectSqlite(options.url);
-  await migrate(store.db);
+  await migrate(store.db, options.schema);
   return store;
 }
 
-export async function migrate(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+export async function migrate(db: Db, schema?: string): Promise<void> {
+  // Kysely looks for its bookkeeping tables in every schema unless told which: without this, another
+  // schema's kysely_migration (a concurrent test run, say) is taken for ours and the migration fails.
+  const migrator = new Migrator({ db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

@@ -4,6 +4,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Actor, resolveActor } from '../../directory/access.js';
 import type { DirectoryContext } from '../../directory/users.js';
 import type { AppDeps } from '../app.js';
+import { batchRoutes } from './batch.js';
+import { deltaRoutes } from './delta.js';
+import { directoryRoutes } from './directory.js';
+import { groupRoutes } from './groups.js';
+import { invitationRoutes } from './invitations.js';
+import { mtoRoutes } from './mto.js';
+import { organizationRoutes } from './organization.js';
+import { policyRoutes } from './policies.js';
 import { userRoutes } from './users.js';
 
 declare module 'fastify' {
@@ -38,5 +46,13 @@ export function graphRoutes(deps: AppDeps, version: GraphVersion) {
     });
     const ctx: GraphContext = { deps, version, dir: { store: deps.store, clock: deps.clock } };
     await app.register(userRoutes(ctx));
+    await app.register(deltaRoutes(ctx));
+    await app.register(policyRoutes(ctx));
+    await app.register(groupRoutes(ctx));
+    await app.register(directoryRoutes(ctx));
+    await app.register(organizationRoutes(ctx));
+    await app.register(batchRoutes(ctx));
+    await app.register(invitationRoutes(ctx));
+    await app.register(mtoRoutes(ctx));
   };
 }

@@ -4,16 +4,11 @@ import type { Database as Schema } from '../schema.js';
 import type { Db, Store } from '../store.js';
 
 export async function connectPostgres(url: string, schema?: string): Promise<Store> {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
-  if (schema) {
-    // A private schema per test run or deployment: every pooled connection gets the same search_path.
-    // The handler is registered before the first connection so no pooled client ever lacks it.
-    const quoted = `"${schema.replace(/"/g, '""')}"`;
-    pool.on('connect', (c) => {
-      c.query(`SET search_path TO ${quoted}`);
-    });
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
-  }
+  if (schema && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name '${schema}'`);
+  // A private schema (per test run or deployment) is set as a startup option of every connection, so
+  // no pooled client can ever run a statement before its search_path is in place.
+  const pool = new pg.Pool({ connectionString: url, max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   await sql`select 1`.execute(db);
   return {

@@ -34,9 +34,10 @@ function toRow(r: UserRecord): UserRow {
     department_lc: lc(u.department),
     company_name_lc: lc(u.companyName),
     employee_id_lc: lc(u.employeeId),
-    user_type: u.userType,
-    creation_type: (u.creationType as string | null | undefined) ?? null,
-    external_user_state: (u.externalUserState as string | null | undefined) ?? null,
+    // Lowercased like every string query column: the query compiler folds $filter literals to lower case.
+    user_type: u.userType.toLowerCase(),
+    creation_type: lc(u.creationType),
+    external_user_state: lc(u.externalUserState),
     account_enabled: u.accountEnabled ? 1 : 0,
     show_in_address_list: bool(u.showInAddressList),
     home_tenant_id: r.homeTenantId,

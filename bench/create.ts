@@ -1,0 +1,120 @@
+// Measurement 2: single-user creates.
+//  a) POST /v1.0/users over HTTPS to the real server (child process), 1 client, sequential, keep-alive;
+//     every body carries a password, which openmto hashes with scrypt (N=2^14) inside the request.
+//  b) the cost of that KDF alone (hashSecret, in process), to say where the server's time goes;
+//  c) the same users through the import path one at a time (one transaction each), in process, with no
+//     password and no HTTP: the create path's storage + validation cost without the KDF.
+// Anchor: OpenLDAP `ldap-peer.sh ldapadd 1` (online, durable, one client) over the same users.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { importUsers } from '../src/directory/import.js';
+import { systemClock } from '../src/domain/clock.js';
+import { hashSecret } from '../src/identity/secrets.js';
+import { openStore } from '../src/store/store.js';
+import { log, pct, procCpuSec, round } from './env.js';
+import { createTenantCli, startServer } from './server.js';
+import { makeBodies } from './users.js';
+
+export interface CreateHttps {
+  n: number;
+  seconds: number;
+  perSec: number;
+  p50_ms: number;
+  p99_ms: number;
+  serverCpuMsPerCreate: number;
+  clientCpuMsPerCreate: number;
+}
+
+export interface CreateInProcess {
+  n: number;
+  perSec: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
+export interface CreateMeasurement {
+  https: CreateHttps;
+  kdf: { hashes: number; msPerHash: number };
+  inProcessNoPassword: CreateInProcess;
+}
+
+const PASSWORD = 'Bench-Passw0rd!';
+const stats = (lat: number[]) => {
+  lat.sort((a, b) => a - b);
+  return { p50_ms: round(pct(lat, 50)), p99_ms: round(pct(lat, 99)) };
+};
+
+async function httpsCreates(dataDir: string, n: number): Promise<CreateHttps> {
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const server = await startServer(dataDir, 'openmto-serve-create');
+  try {
+    const tenant = await createTenantCli(dataDir, 'Bench creates', 'creates.openmto.test');
+    const token = await server.client.token(tenant);
+    // Warm the route (JIT, prepared statements) with a few creates outside the timed run, as the peers
+    // warm up their clients; these users are numbered after the timed ones so no UPN collides.
+    const warm = await makeBodies(n, 20, tenant.domain, PASSWORD);
+    for (const b of warm) await server.client.send('POST', '/v1.0/users', { token, body: JSON.stringify(b) });
+    const bodies = (await makeBodies(0, n, tenant.domain, PASSWORD)).map((b) => JSON.stringify(b));
+    const lat: number[] = [];
+    const s0 = procCpuSec(server.pid);
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (const body of bodies) {
+      const t = performance.now();
+      const r = await server.client.send('POST', '/v1.0/users', { token, body });
+      lat.push(performance.now() - t);
+      if (r.status !== 201) throw new Error(`POST /users: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const serverCpu = procCpuSec(server.pid) - s0;
+    const c = process.cpuUsage(c0);
+    log(`HTTPS creates: ${n} in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s)`);
+    server.client.close();
+    return {
+      n, seconds: round(seconds, 2), perSec: round(n / seconds, 1), ...stats(lat),
+      serverCpuMsPerCreate: round((1000 * serverCpu) / n, 2), clientCpuMsPerCreate: round((c.user + c.system) / 1000 / n, 2),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function kdfCost(hashes: number): Promise<{ hashes: number; msPerHash: number }> {
+  await hashSecret(PASSWORD);
+  const t0 = performance.now();
+  for (let i = 0; i < hashes; i++) await hashSecret(PASSWORD);
+  return { hashes, msPerHash: round((performance.now() - t0) / hashes, 2) };
+}
+
+async function inProcessCreates(dataDir: string, n: number): Promise<CreateInProcess> {
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const tenant = await createTenantCli(dataDir, 'Bench creates', 'creates.openmto.test');
+  const bodies = await makeBodies(0, n, tenant.domain);
+  const store = await openStore({ url: join(dataDir, 'openmto.db') });
+  try {
+    const ctx = { store, clock: systemClock };
+    const lat: number[] = [];
+    const t0 = performance.now();
+    for (const body of bodies) {
+      const t = performance.now();
+      const r = await importUsers(ctx, tenant.tenantId, [body]);
+      lat.push(performance.now() - t);
+      if (r.imported !== 1) throw new Error(`in-process create failed: ${JSON.stringify(r.failed)}`);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    return { n, perSec: round(n / seconds, 1), ...stats(lat) };
+  } finally {
+    await store.close();
+  }
+}
+
+export async function measureCreates(workDir: string, n: number): Promise<CreateMeasurement> {
+  const https = await httpsCreates(join(workDir, 'creates-https'), n);
+  const kdf = await kdfCost(50);
+  const inProcessNoPassword = await inProcessCreates(join(workDir, 'creates-inproc'), n);
+  log(`KDF ${kdf.msPerHash} ms/hash; in-process no-password creates ${inProcessNoPassword.perSec}/s`);
+  return { https, kdf, inProcessNoPassword };
+}

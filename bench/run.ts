@@ -1,0 +1,186 @@
+// `npm run bench`: openmto's benchmarks with their anchor peers (OpenLDAP, SQLite near-limit) run in the
+// same job on the same data, written to BENCHMARKS.md. See bench/README.md.
+//
+//   npm run bench                                  full run → BENCHMARKS.md
+//   npm run bench -- --size 10000 --big 50000 --skip-peers [--only import|create|search|scale] [--profile]
+//                                                  development → bench/.data/BENCHMARKS.dev.md
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { measureCreates } from './create.js';
+import { dataRoot, ensureLdapPackages, ensureLdapts, loadQueries, log, machine, repoRoot, runCleanups } from './env.js';
+import { type ImportMeasurement, importInto, sqlitePeer } from './import.js';
+import { ldapAdd, ldapGen, ldapRemove, ldapSearch, ldapSlapaddQ, ldapStart } from './ldap.js';
+import { sqlSide } from './plan.js';
+import { human, renderReport, type Results } from './report.js';
+import { runSearch, type SearchResult } from './search.js';
+import { startServer } from './server.js';
+
+const { values: args } = parseArgs({
+  options: {
+    size: { type: 'string', default: '100000' },
+    big: { type: 'string', default: '1000000' },
+    creates: { type: 'string', default: '2000' },
+    'skip-peers': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+const size = Number(args.size);
+const big = Number(args.big);
+const creates = Number(args.creates);
+const skipPeers = Boolean(args['skip-peers']);
+const only = args.only ?? null;
+const steps = ['import', 'search', 'create', 'scale'];
+if (only && !steps.includes(only)) throw new Error(`--only must be one of ${steps.join(', ')}`);
+for (const [k, v] of [['size', size], ['big', big], ['creates', creates]] as const) {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
+}
+const official = !only && !skipPeers && size === 100000 && big === 1000000;
+const outFile = args.out ?? (official ? join(repoRoot, 'BENCHMARKS.md') : join(dataRoot, 'BENCHMARKS.dev.md'));
+
+const work = join(dataRoot, 'work');
+const dirSize = join(work, `import-${size}`);
+const dirBig = join(work, `import-${big}`);
+
+const results: Results = { machine: machine(), options: { size, big, creates, skipPeers, only }, errors: [] };
+const wanted = (s: string) => !only || only === s;
+
+async function step(name: string, fn: () => Promise<void>): Promise<void> {
+  log(`── ${name}`);
+  try {
+    await fn();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    log(`${name} FAILED: ${message}`);
+    results.errors.push({ step: name, message });
+  }
+}
+
+let base: ImportMeasurement | undefined;
+/** The size-N data set of measurement 1, which measurement 3 searches. */
+async function baseSet(): Promise<ImportMeasurement> {
+  base ??= await importInto(dirSize, size);
+  return base;
+}
+
+async function oursSearch(dataDir: string, tenant: ImportMeasurement['tenant'], users: number, queries: string[]): Promise<SearchResult[]> {
+  const server = await startServer(dataDir, `openmto-serve-search-${users}`);
+  try {
+    const token = await server.client.token(tenant);
+    const out: SearchResult[] = [];
+    for (const kind of ['filter', 'search'] as const) {
+      const r = await runSearch(server.client, token, server.pid, kind, queries, users);
+      log(`openmto ${kind} @${human(users)}: p50 ${r.p50_ms} p99 ${r.p99_ms} ms, ${r.server_cpu_us_per_query} µs server CPU/q, avg ${r.avg_returned} rows`);
+      out.push(r);
+    }
+    server.client.close();
+    return out;
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const queries = loadQueries();
+  if (!skipPeers && (wanted('search') || wanted('create'))) {
+    await step('peer prerequisites (slapd, ldap-utils, ldapts)', async () => {
+      results.machine.slapd = await ensureLdapPackages();
+      await ensureLdapts();
+    });
+  }
+
+  if (wanted('import')) {
+    await step(`1. bulk import ${human(size)}`, async () => {
+      const ours = await baseSet();
+      results.import = { ours };
+      if (!skipPeers) results.import.peer = await sqlitePeer(size);
+      const peer = results.import.peer;
+      if (args.profile || (peer && ours.rowsPerSec < peer.phaseD.rows_per_s / 5)) {
+        // Missed the target (or asked to): re-run the same import instrumented, to say where the time goes.
+        const d = await importInto(join(work, 'import-diagnosis'), size, { diagnose: true });
+        results.import.diagnosis = { rows: size, seconds: d.seconds, sql: d.sql ?? [], profile: d.profile as NonNullable<typeof d.profile> };
+        rmSync(join(work, 'import-diagnosis'), { recursive: true, force: true });
+      }
+    });
+  }
+
+  if (wanted('search')) {
+    await step(`3. people search ${human(size)}`, async () => {
+      const set = await baseSet();
+      const ours = await oursSearch(set.dataDir, set.tenant, size, queries);
+      results.search = { ours, sql: await sqlSide(set.dataDir, set.tenant.tenantId, size, queries) };
+      if (skipPeers) return;
+      const ldap = await ldapGen(`ldap-${size}`, size);
+      try {
+        const slapaddSeconds = await ldapSlapaddQ(ldap);
+        const slapd = await ldapStart(ldap);
+        const runs = [];
+        try {
+          for (const filter of ['brief', 'anr'] as const) {
+            for (const scope of ['global', 'tenant'] as const) runs.push(await ldapSearch(ldap, slapd.pid, filter, scope));
+          }
+        } finally {
+          await slapd.stop();
+        }
+        results.search.peer = { users: size, slapaddSeconds, runs };
+      } finally {
+        if (!args.keep) ldapRemove(ldap);
+      }
+    });
+  }
+
+  if (wanted('create')) {
+    await step(`2. single-user creates (${creates})`, async () => {
+      results.creates = { ours: await measureCreates(work, creates) };
+      if (skipPeers) return;
+      const ldap = await ldapGen(`ldap-add-${creates}`, creates);
+      try {
+        results.creates.peer = await ldapAdd(ldap);
+      } finally {
+        if (!args.keep) ldapRemove(ldap);
+      }
+    });
+  }
+
+  if (wanted('scale')) {
+    await step(`4. people search ${human(big)}`, async () => {
+      if (!results.search && wanted('search')) throw new Error(`measurement 3 failed; the ${human(big)} run is compared with it`);
+      const set = await importInto(dirBig, big);
+      const ours = await oursSearch(set.dataDir, set.tenant, big, queries);
+      results.scale = { import: set, ours, sql: await sqlSide(set.dataDir, set.tenant.tenantId, big, queries) };
+      if (!results.search) {
+        // --only scale: the base line it is compared with
+        const b = await baseSet();
+        results.search = { ours: await oursSearch(b.dataDir, b.tenant, size, queries), sql: await sqlSide(b.dataDir, b.tenant.tenantId, size, queries) };
+      }
+    });
+  }
+  results.totalSeconds = (performance.now() - started) / 1000;
+}
+
+let exitCode = 0;
+const onSignal = (sig: NodeJS.Signals) => {
+  log(`${sig}: stopping what was started`);
+  void runCleanups().finally(() => process.exit(130));
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+try {
+  await main();
+} catch (e) {
+  results.errors.push({ step: 'bench', message: e instanceof Error ? e.message : String(e) });
+} finally {
+  await runCleanups();
+  if (!args.keep) rmSync(work, { recursive: true, force: true });
+}
+writeFileSync(outFile, renderReport(results));
+log(`wrote ${relative(repoRoot, outFile)}${results.errors.length ? ` with ${results.errors.length} failed step(s)` : ''}`);
+if (results.errors.length) exitCode = 1;
+process.exit(exitCode);

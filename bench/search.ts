@@ -1,0 +1,78 @@
+// Measurements 3 and 4: people search over HTTPS against the real server (a child process), 1 client,
+// closed loop, one keep-alive connection, 200 warm-up queries, then the 2,000 prefixes of queries.txt.
+//
+//   filter: GET /v1.0/users?$filter=startsWith(displayName,'<p>')&$top=25&$select=id,displayName,mail
+//   search: GET /v1.0/users?$search="displayName:<p>" OR "mail:<p>"&$top=25&$select=…  (ConsistencyLevel: eventual)
+//
+// Server CPU per query is the server child's utime+stime (/proc) across the timed 2,000 queries only.
+import { performance } from 'node:perf_hooks';
+import { pct, procCpuSec, round } from './env.js';
+import type { HttpsClient } from './server.js';
+
+export type QueryKind = 'filter' | 'search';
+export const TOP = 25;
+const WARMUP = 200;
+
+const enc = (s: string) => encodeURIComponent(s).replace(/%24/g, '$');
+
+export function queryPath(kind: QueryKind, p: string): { path: string; headers: Record<string, string> } {
+  const select = `&$top=${TOP}&$select=id,displayName,mail`;
+  if (kind === 'filter') return { path: `/v1.0/users?$filter=${enc(`startsWith(displayName,'${p}')`)}${select}`, headers: {} };
+  return { path: `/v1.0/users?$search=${enc(`"displayName:${p}" OR "mail:${p}"`)}${select}`, headers: { consistencylevel: 'eventual' } };
+}
+
+export interface SearchResult {
+  kind: QueryKind;
+  users: number;
+  queries: number;
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  qps: number;
+  avg_returned: number;
+  pct_at_limit: number;
+  zero_hit: number;
+  server_cpu_us_per_query: number;
+  client_cpu_us_per_query: number;
+}
+
+export async function runSearch(
+  client: HttpsClient, token: string, serverPid: number, kind: QueryKind, queries: readonly string[], users: number,
+): Promise<SearchResult> {
+  const one = async (p: string) => {
+    const { path, headers } = queryPath(kind, p);
+    const r = await client.send('GET', path, { token, headers });
+    if (r.status !== 200) throw new Error(`${kind} '${p}': HTTP ${r.status} ${r.body.slice(0, 300)}`);
+    return (JSON.parse(r.body) as { value: unknown[] }).value.length;
+  };
+  for (let k = 0; k < WARMUP; k++) await one(queries[k % queries.length] as string);
+  const lat = new Float64Array(queries.length);
+  let hits = 0;
+  let full = 0;
+  let zero = 0;
+  const s0 = procCpuSec(serverPid);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let k = 0; k < queries.length; k++) {
+    const s = performance.now();
+    const n = await one(queries[k] as string);
+    lat[k] = performance.now() - s;
+    hits += n;
+    if (n >= TOP) full++;
+    if (n === 0) zero++;
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  const serverCpu = procCpuSec(serverPid) - s0;
+  const sorted = Array.from(lat).sort((a, b) => a - b);
+  const n = queries.length;
+  return {
+    kind, users, queries: n,
+    p50_ms: round(pct(sorted, 50)), p90_ms: round(pct(sorted, 90)), p99_ms: round(pct(sorted, 99)), max_ms: round(sorted[n - 1] ?? 0),
+    qps: Math.round(n / wall),
+    avg_returned: round(hits / n, 1), pct_at_limit: round((100 * full) / n, 1), zero_hit: zero,
+    server_cpu_us_per_query: Math.round((1e6 * serverCpu) / n),
+    client_cpu_us_per_query: Math.round((c.user + c.system) / n),
+  };
+}
