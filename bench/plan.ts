@@ -16,8 +16,8 @@ export interface SqlSide {
   kind: QueryKind;
   users: number;
   example: string;
-  sql: string;
-  plan: string[];
+  /** Every statement one listObjects call ran, with its plan. */
+  statements: { sql: string; plan: string[] }[];
   p50_ms: number;
   p99_ms: number;
   avg_returned: number;
@@ -29,13 +29,23 @@ function listQuery(kind: QueryKind, p: string) {
     : { search: parseSearch(`"displayName:${p}" OR "mail:${p}"`), top: TOP, advanced: true, count: false, deleted: false };
 }
 
+function planOf(raw: Database.Database, sql: string, parameters: readonly unknown[]): string[] {
+  const rows = raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(parameters as unknown[])) as { id: number; parent: number; detail: string }[];
+  const depth = new Map<number, number>([[0, -1]]);
+  return rows.map((r) => {
+    const d = (depth.get(r.parent) ?? -1) + 1;
+    depth.set(r.id, d);
+    return `${'  '.repeat(d)}${r.detail}`;
+  });
+}
+
 export async function sqlSide(dataDir: string, tenantId: string, users: number, queries: readonly string[]): Promise<SqlSide[]> {
   const raw = new Database(join(dataDir, 'openmto.db'), { readonly: true });
-  let last: { sql: string; parameters: readonly unknown[] } | undefined;
+  let seen: { sql: string; parameters: readonly unknown[] }[] = [];
   const db = new Kysely<Schema>({
     dialect: new SqliteDialect({ database: raw }),
     log: (e) => {
-      if (e.level === 'query') last = { sql: e.query.sql, parameters: e.query.parameters };
+      if (e.level === 'query') seen.push({ sql: e.query.sql, parameters: e.query.parameters });
     },
   });
   const out: SqlSide[] = [];
@@ -45,15 +55,9 @@ export async function sqlSide(dataDir: string, tenantId: string, users: number, 
       const counts = new Map<string, number>();
       for (const q of queries) counts.set(q, (counts.get(q) ?? 0) + 1);
       const example = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'mar';
+      seen = [];
       await listObjects(db, userCatalog, tenantId, listQuery(kind, example));
-      const stmt = last as { sql: string; parameters: readonly unknown[] };
-      const plan = raw.prepare(`EXPLAIN QUERY PLAN ${stmt.sql}`).all(...(stmt.parameters as unknown[])) as { id: number; parent: number; detail: string }[];
-      const depth = new Map<number, number>([[0, -1]]);
-      const lines = plan.map((r) => {
-        const d = (depth.get(r.parent) ?? -1) + 1;
-        depth.set(r.id, d);
-        return `${'  '.repeat(d)}${r.detail}`;
-      });
+      const statements = seen.map((stmt) => ({ sql: stmt.sql.replace(/\s+/g, ' ').trim(), plan: planOf(raw, stmt.sql, stmt.parameters) }));
       for (let k = 0; k < 200; k++) await listObjects(db, userCatalog, tenantId, listQuery(kind, queries[k % queries.length] as string));
       const lat: number[] = [];
       let hits = 0;
@@ -65,7 +69,7 @@ export async function sqlSide(dataDir: string, tenantId: string, users: number, 
       }
       lat.sort((a, b) => a - b);
       out.push({
-        kind, users, example, sql: stmt.sql.replace(/\s+/g, ' ').trim(), plan: lines,
+        kind, users, example, statements,
         p50_ms: round(pct(lat, 50)), p99_ms: round(pct(lat, 99)), avg_returned: round(hits / queries.length, 1),
       });
     }

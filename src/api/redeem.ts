@@ -84,6 +84,10 @@ const badLink = (reply: FastifyReply) =>
 export function redeemRoutes(deps: AppDeps) {
   const ctx = { store: deps.store, clock: deps.clock };
   return async (app: FastifyInstance) => {
+    // The default landing page of invitations made with `openmto invite` without --redirect.
+    app.get('/redeem/welcome', async (_req, reply) =>
+      page(reply, 200, 'Invitation accepted', '<p>You can now use your account in the organization that invited you. You may close this window.</p>'));
+
     app.get('/redeem', async (req, reply) => {
       const q = readQuery(req.query);
       if (!q) return badLink(reply);

@@ -10,6 +10,7 @@ import { createApp, createTenant, deleteTenant } from '../identity/tenants.js';
 import { tenantsRepo } from '../store/repos/tenants.js';
 import { openStore, type Store } from '../store/store.js';
 import { printBanner } from './banner.js';
+import { registerInviteCommands } from './invite.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerMtoCommands } from './mto.js';
 
@@ -131,6 +132,7 @@ program
 
 registerPolicyCommands(program);
 registerMtoCommands(program);
+registerInviteCommands(program);
 
 program.parseAsync().catch((e: unknown) => {
   const message = isDomainError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);

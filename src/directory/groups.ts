@@ -42,8 +42,8 @@ const writable: Record<string, z.ZodType> = {
 };
 /** Set once at creation (Entra fixes role-assignability for the group's lifetime). */
 const createOnly = new Set(['isAssignableToRole']);
-/** Graph creates a group with at most 20 members through members@odata.bind. */
-const MAX_BIND_ON_CREATE = 20;
+/** Graph adds at most 20 members per request through members@odata.bind (on create or update). */
+const MAX_BIND = 20;
 
 const outOfScope = () =>
   errors.badRequest(
@@ -55,11 +55,11 @@ export function parseGroupBody(body: unknown, mode: 'create' | 'update'): { prop
   const props: Record<string, unknown> = {};
   let bind: string[] = [];
   for (const [key, value] of Object.entries(body)) {
-    if (key === 'members@odata.bind' && mode === 'create') {
+    if (key === 'members@odata.bind') {
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
         throw errors.badRequest("Invalid value specified for property 'members@odata.bind' of resource 'Group'.");
       }
-      if (value.length > MAX_BIND_ON_CREATE) throw errors.badRequest(`A group can be created with at most ${MAX_BIND_ON_CREATE} members.`);
+      if (value.length > MAX_BIND) throw errors.badRequest(`At most ${MAX_BIND} members can be added in one request.`);
       bind = value as string[];
       continue;
     }
@@ -126,7 +126,28 @@ async function resolveRef(db: Db, tenantId: string, ref: unknown): Promise<{ id:
   throw errors.notFound(key);
 }
 
-const memberChange = (groupId: string): Change => ({ objectType: 'group', objectId: groupId, change: 'updated', props: ['members'] });
+/** Adds `members@odata.bind` references; any one already a member refuses the whole request. */
+async function bindMembers(db: Db, tenantId: string, groupId: string, refs: readonly string[], now: string): Promise<string[]> {
+  const seen = new Set<string>();
+  for (const ref of refs) {
+    const member = await resolveRef(db, tenantId, ref);
+    if (member.id === groupId) throw selfMember();
+    if (seen.has(member.id) || (await groupsRepo.isMember(db, tenantId, groupId, member.id))) throw alreadyMember();
+    seen.add(member.id);
+    await groupsRepo.addMember(db, tenantId, groupId, member.id, member.type, now);
+  }
+  return [...seen];
+}
+
+// Entra refuses a group as its own member; deeper cycles are not checked (membership here is direct only).
+const selfMember = () => errors.badRequest('A group cannot be a member of itself.');
+
+// Membership changes name the member (`members:+id` / `members:-id`) so delta can report additions and
+// removals exactly (members@delta) without diffing the current membership.
+export const memberProps = (sign: '+' | '-', memberIds: readonly string[]) =>
+  memberIds.length ? ['members', ...memberIds.map((id) => `members:${sign}${id}`)] : [];
+const memberChange = (groupId: string, sign: '+' | '-', memberId: string): Change =>
+  ({ objectType: 'group', objectId: groupId, change: 'updated', props: memberProps(sign, [memberId]) });
 
 const alreadyMember = () =>
   errors.badRequest("One or more added object references already exist for the following modified properties: 'members'.");
@@ -138,13 +159,7 @@ export async function createGroup(ctx: DirectoryContext, tenantId: string, actor
   return ctx.store.transaction(async (db) => {
     const group = newGroup(props, now);
     await groupsRepo.insert(db, tenantId, group);
-    const seen = new Set<string>();
-    for (const ref of bind) {
-      const member = await resolveRef(db, tenantId, ref);
-      if (seen.has(member.id)) throw alreadyMember();
-      seen.add(member.id);
-      await groupsRepo.addMember(db, tenantId, group.id, member.id, member.type, now);
-    }
+    await bindMembers(db, tenantId, group.id, bind, now);
     await changesRepo.append(db, tenantId, [{ objectType: 'group', objectId: group.id, change: 'created' }], now);
     return group;
   });
@@ -156,22 +171,28 @@ function requireGroupRead(actor: Actor, permission: string): void {
   if (actor.principal.kind === 'user' && actor.readLevel === 'self' && actor.user?.user.userType === 'Guest') throw errors.denied();
 }
 
-export async function getGroup(ctx: DirectoryContext, tenantId: string, actor: Actor, id: string): Promise<Group> {
-  requireGroupRead(actor, 'Group.Read.All');
+async function findGroup(ctx: DirectoryContext, tenantId: string, id: string): Promise<Group> {
   const group = await groupsRepo.get(ctx.store.db, tenantId, id);
   if (!group) throw errors.notFound(id);
   return group;
 }
 
+export async function getGroup(ctx: DirectoryContext, tenantId: string, actor: Actor, id: string): Promise<Group> {
+  requireGroupRead(actor, 'Group.Read.All');
+  return findGroup(ctx, tenantId, id);
+}
+
 export async function updateGroup(ctx: DirectoryContext, tenantId: string, actor: Actor, id: string, body: unknown): Promise<void> {
   requireDirectoryWrite(actor, 'Group.ReadWrite.All');
-  const { props } = parseGroupBody(body, 'update');
+  const { props, bind } = parseGroupBody(body, 'update');
   const now = ctx.clock.now().toISOString();
   await ctx.store.transaction(async (db) => {
     const group = await groupsRepo.get(db, tenantId, id);
     if (!group) throw errors.notFound(id);
     await groupsRepo.update(db, tenantId, { ...group, ...props } as Group);
-    await changesRepo.append(db, tenantId, [{ objectType: 'group', objectId: group.id, change: 'updated', props: Object.keys(props) }], now);
+    const added = await bindMembers(db, tenantId, group.id, bind, now);
+    const changed = [...Object.keys(props), ...memberProps('+', added)];
+    await changesRepo.append(db, tenantId, [{ objectType: 'group', objectId: group.id, change: 'updated', props: changed }], now);
   });
 }
 
@@ -190,7 +211,7 @@ export async function deleteGroup(ctx: DirectoryContext, tenantId: string, actor
       after = page[page.length - 1]!;
     }
     await groupsRepo.remove(db, tenantId, group.id);
-    await changesRepo.append(db, tenantId, [{ objectType: 'group', objectId: group.id, change: 'deleted' }, ...parents.map(memberChange)], now);
+    await changesRepo.append(db, tenantId, [{ objectType: 'group', objectId: group.id, change: 'deleted' }, ...parents.map((p) => memberChange(p, '-', group.id))], now);
   });
 }
 
@@ -205,11 +226,10 @@ export async function addGroupMember(ctx: DirectoryContext, tenantId: string, ac
     const group = await groupsRepo.get(db, tenantId, groupId);
     if (!group) throw errors.notFound(groupId);
     const member = await resolveRef(db, tenantId, ref);
-    // Entra refuses a group as its own member; deeper cycles are not checked (membership here is direct only).
-    if (member.id === group.id) throw errors.badRequest('A group cannot be a member of itself.');
+    if (member.id === group.id) throw selfMember();
     if (await groupsRepo.isMember(db, tenantId, group.id, member.id)) throw alreadyMember();
     await groupsRepo.addMember(db, tenantId, group.id, member.id, member.type, now);
-    await changesRepo.append(db, tenantId, [memberChange(group.id)], now);
+    await changesRepo.append(db, tenantId, [memberChange(group.id, '+', member.id)], now);
   });
 }
 
@@ -220,7 +240,7 @@ export async function removeGroupMember(ctx: DirectoryContext, tenantId: string,
     const group = await groupsRepo.get(db, tenantId, groupId);
     if (!group) throw errors.notFound(groupId);
     if (!(await groupsRepo.removeMember(db, tenantId, group.id, memberId.toLowerCase()))) throw errors.notFound(memberId);
-    await changesRepo.append(db, tenantId, [memberChange(group.id)], now);
+    await changesRepo.append(db, tenantId, [memberChange(group.id, '-', memberId.toLowerCase())], now);
   });
 }
 
@@ -239,8 +259,8 @@ export interface MemberPage {
 export async function listGroupMembers(
   ctx: DirectoryContext, tenantId: string, actor: Actor, groupId: string, after: string, top: number,
 ): Promise<MemberPage> {
-  const group = await getGroup(ctx, tenantId, actor, groupId);
-  requireAppPermission(actor, 'GroupMember.Read.All');
+  requireGroupRead(actor, 'GroupMember.Read.All');
+  const group = await findGroup(ctx, tenantId, groupId);
   const rows = await groupsRepo.liveMembers(ctx.store.db, tenantId, group.id, after, top + 1);
   const items: DirectoryObject[] = rows.slice(0, top).map((r) =>
     r.userData !== null
@@ -251,8 +271,8 @@ export async function listGroupMembers(
 }
 
 export async function countGroupMembers(ctx: DirectoryContext, tenantId: string, actor: Actor, groupId: string): Promise<number> {
-  const group = await getGroup(ctx, tenantId, actor, groupId);
-  requireAppPermission(actor, 'GroupMember.Read.All');
+  requireGroupRead(actor, 'GroupMember.Read.All');
+  const group = await findGroup(ctx, tenantId, groupId);
   return groupsRepo.countLiveMembers(ctx.store.db, tenantId, group.id);
 }
 
@@ -268,7 +288,8 @@ export async function listMemberOf(
     if (!self && actor.principal.kind === 'user' && actor.readLevel !== 'all') throw errors.denied();
     objectId = user.id;
   } else {
-    objectId = (await getGroup(ctx, tenantId, actor, id)).id;
+    requireGroupRead(actor, 'GroupMember.Read.All');
+    objectId = (await findGroup(ctx, tenantId, id)).id;
   }
   const rows = await groupsRepo.memberOfGroups(ctx.store.db, tenantId, objectId, after, top + 1);
   const items = rows.slice(0, top).map((r) => JSON.parse(r.data) as Group);

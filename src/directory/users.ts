@@ -191,10 +191,14 @@ export async function purgeUser(ctx: DirectoryContext, tenantId: string, actor: 
   await ctx.store.transaction(async (db) => {
     const record = await usersRepo.get(db, tenantId, id, true);
     if (!record) throw errors.notFound(id);
-    await usersRepo.remove(db, tenantId, record.user.id);
-    await changesRepo.append(db, tenantId, [{ objectType: 'user', objectId: record.user.id, change: 'deleted' }], now);
+    const groups = await usersRepo.remove(db, tenantId, record.user.id);
+    await changesRepo.append(db, tenantId, [{ objectType: 'user', objectId: record.user.id, change: 'deleted' }, ...lostMemberships(record.user.id, groups)], now);
   });
 }
+
+/** Change-log entries telling each group that a purged user left it (delta's members@delta). */
+const lostMemberships = (userId: string, groupIds: readonly string[]): Change[] =>
+  groupIds.map((g) => ({ objectType: 'group', objectId: g, change: 'updated', props: ['members', `members:-${userId}`] }));
 
 /** Permanently deletes users soft-deleted more than 30 days ago. Returns how many were purged. */
 export async function purgeExpiredUsers(ctx: DirectoryContext, tenantId: string): Promise<number> {
@@ -205,8 +209,11 @@ export async function purgeExpiredUsers(ctx: DirectoryContext, tenantId: string)
   for (;;) {
     const n = await ctx.store.transaction(async (db) => {
       const ids = await usersRepo.expired(db, tenantId, before, 500);
-      for (const id of ids) await usersRepo.remove(db, tenantId, id);
-      const changes: Change[] = ids.map((id) => ({ objectType: 'user', objectId: id, change: 'deleted' }));
+      const changes: Change[] = [];
+      for (const id of ids) {
+        const groups = await usersRepo.remove(db, tenantId, id);
+        changes.push({ objectType: 'user', objectId: id, change: 'deleted' }, ...lostMemberships(id, groups));
+      }
       await changesRepo.append(db, tenantId, changes, now.toISOString());
       return ids.length;
     });

@@ -86,6 +86,7 @@ export async function createOrganization(ctx: MtoContext, tenantId: string, acto
   requireWrite(actor);
   const input = parseCreateBody(body);
   const now = ctx.clock.now().toISOString();
+  // Two concurrent creates by one tenant both pass the check on PostgreSQL; the unique index stops the second.
   return ctx.store.transaction(async (db) => {
     if (await currentMembership(db, tenantId)) throw mtoErrors.alreadyInOrganization();
     const tenant = await tenantsRepo.find(db, tenantId);
@@ -98,6 +99,10 @@ export async function createOrganization(ctx: MtoContext, tenantId: string, acto
     };
     await mtoRepo.insertMember(db, tenantId, m);
     return viewOf(o, m);
+  }).catch((e: unknown) => {
+    const code = (e as { code?: string }).code;
+    if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE') throw mtoErrors.alreadyInOrganization();
+    throw e;
   });
 }
 

@@ -2,6 +2,10 @@
 // the partner policy, atomicity (a trigger that aborts mid-transaction), reset redemption, automatic
 // redemption, userType conversion and the B2B password grant in the resource tenant.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { sql } from 'kysely';
@@ -91,7 +95,7 @@ for (const dialect of dialects()) {
       assert.equal(u.accountEnabled, true);
       assert.equal(u.showInAddressList, false);
       assert.equal(u.displayName, annieMail().split('@')[0]);
-      const log = await changesRepo.since(ts.server.store.db, b.tenantId, 'user', before, Number.MAX_SAFE_INTEGER, 10);
+      const log = await changesRepo.since(ts.server.store.db, b.tenantId, 'user', before, before + 100, 10);
       assert.deepEqual(log.map((c) => [c.object_id, c.change]), [[inv.invitedUser.id, 'created']]);
     });
 
@@ -297,3 +301,35 @@ for (const dialect of dialects()) {
     });
   });
 }
+
+// The CLI opens the store itself; one SQLite data directory is enough here, since the use case it
+// calls is the one the API tests above run on both dialects.
+describe('openmto invite', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'openmto-invite-'));
+  const root = new URL('../..', import.meta.url).pathname;
+  const env = { ...process.env };
+  delete env.OPENMTO_DATABASE_URL;
+  const cli = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['bin/openmto.mjs', ...args, '--data', dataDir], { cwd: root, env, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test('invites, re-invites without a duplicate, resets, and refuses bad input with exit status 1', async () => {
+    assert.equal((await cli('tenant', 'create', '--name', 'Fabrikam', '--domain', 'fabrikam.example')).code, 0);
+    const first = await cli('invite', '--tenant', 'fabrikam.example', '--email', 'ann@partner.example', '--type', 'Member', '--json', '--origin', 'https://ids.example.net');
+    assert.equal(first.code, 0, first.stderr);
+    const inv = JSON.parse(first.stdout);
+    assert.deepEqual([inv.status, inv.invitedUserType], ['PendingAcceptance', 'Member']);
+    assert.ok(inv.inviteRedeemUrl.startsWith('https://ids.example.net/redeem?'));
+    assert.equal(inv.inviteRedirectUrl, 'https://ids.example.net/redeem/welcome');
+    const again = JSON.parse((await cli('invite', '--tenant', 'fabrikam.example', '--email', 'ANN@partner.example', '--json')).stdout);
+    assert.equal(again.invitedUser.id, inv.invitedUser.id);
+    const reset = await cli('invite', 'reset', '--tenant', 'fabrikam.example', '--user', inv.invitedUser.id);
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stdout, /PendingAcceptance\)\nredeem URL: https:\/\/localhost:\d+\/redeem\?/);
+    const bad = await cli('invite', '--tenant', 'fabrikam.example', '--email', 'a!b@partner.example');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /Request_BadRequest: .*'!' is not allowed/);
+  });
+});

@@ -103,7 +103,9 @@ describe('MTO state machine: invariants', () => {
     ['reset with no failed join', { op: 'reset', target: 'pending', actor: 'nonMember', joinFailed: false }, 'error:noFailedJoin'],
   ];
   for (const [name, input, expected] of cases) {
-    test(`${name} → ${expected}`, () => check({ ...base(input.op, input.target, input.actor), ...input }, expected));
+    test(`${name} → ${expected}`, () => {
+      check({ ...base(input.op, input.target, input.actor), ...input }, expected);
+    });
   }
 
   test('removal outcomes say whether the organization goes', () => {

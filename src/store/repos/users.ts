@@ -127,11 +127,14 @@ export const usersRepo = {
     await insertChunked(db, 'search_tokens', tokenRows(tenantId, record.user));
   },
 
-  async remove(db: Db, tenantId: string, id: string): Promise<void> {
+  /** Deletes the user and its rows; returns the groups it was a member of (their change log must say so). */
+  async remove(db: Db, tenantId: string, id: string): Promise<string[]> {
+    const groups = await db.selectFrom('group_members').select('group_id').where('tenant_id', '=', tenantId).where('member_id', '=', id).execute();
     await db.deleteFrom('user_values').where('tenant_id', '=', tenantId).where('user_id', '=', id).execute();
     await db.deleteFrom('search_tokens').where('tenant_id', '=', tenantId).where('object_id', '=', id).execute();
     await db.deleteFrom('group_members').where('tenant_id', '=', tenantId).where('member_id', '=', id).execute();
     await db.deleteFrom('users').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+    return groups.map((g) => g.group_id);
   },
 
   /** A user by object id or UPN; `deleted` selects live (false) or soft-deleted (true) users. */
