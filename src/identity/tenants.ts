@@ -77,6 +77,13 @@ export async function deleteTenant(store: Store, tenantRef: string): Promise<voi
   await store.transaction(async (db) => {
     const t = await tenantsRepo.find(db, tenantRef);
     if (!t) throw new DomainError('notFound', 'Request_ResourceNotFound', `Tenant '${tenantRef}' does not exist.`);
+    // Deleting an active member would leave its partners with a dangling organization; leaving is an
+    // explicit MTO transition with its own rules, so the operator must do that first.
+    const membership = await db.selectFrom('mto_members').select('state')
+      .where('tenant_id', '=', t.id).where('state', '!=', 'pending').executeTakeFirst();
+    if (membership) {
+      throw new DomainError('conflict', 'Request_BadRequest', `Tenant '${tenantRef}' is in a multi-tenant organization; it must leave it before it can be deleted.`);
+    }
     await tenantsRepo.remove(db, t.id);
   });
 }

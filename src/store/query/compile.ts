@@ -344,15 +344,27 @@ export function compileSearch(
     const parts = pieces.map((piece) => {
       const upper = prefixUpperBound(piece);
       const range = upper === null ? sql`st.token >= ${piece}` : sql`st.token >= ${piece} and st.token < ${upper}`;
-      const scope = sql`st.tenant_id = ${tenantId} and st.object_type = ${catalog.objectType} and st.prop = ${prop.name}`;
-      return opts.form === 'exists'
-        ? sql<SqlBool>`exists (select 1 from search_tokens as st
-            where ${scope} and st.object_id = ${ref(alias, 'id')} and ${range})`
-        : sql<SqlBool>`${ref(alias, 'id')} in (select st.object_id from search_tokens as st where ${scope} and ${range})`;
+      if (opts.form !== 'exists') {
+        return sql<SqlBool>`${ref(alias, 'id')} in (select st.object_id from search_tokens as st
+          where st.tenant_id = ${tenantId} and st.object_type = ${catalog.objectType} and st.prop = ${prop.name} and ${range})`;
+      }
+      return sql<SqlBool>`exists (select 1 from search_tokens as st where ${objectTokens('st', ref(alias, 'id'), tenantId, catalog.objectType, prop.name)} and ${range})`;
     });
     return parts.length === 1 ? (parts[0] as Bool) : sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
   };
   return walk(node);
+}
+
+/**
+ * One object's tokens of one property: the probe behind the `exists` form. The `|| ''` on object_type
+ * and prop keeps SQLite (which plans without statistics unless ANALYZE ran) from reading the primary key
+ * range of *every* object's tokens for each probe; it leaves the (tenant_id, object_id) index, which holds
+ * a few rows per object, as the only index that fits. PostgreSQL picks that index by its statistics anyway.
+ */
+export function objectTokens(t: string, objectId: RawBuilder<unknown>, tenantId: string, objectType: string, prop: string) {
+  const c = (name: string) => sql.ref(`${t}.${name}`);
+  return sql`${c('tenant_id')} = ${tenantId} and ${c('object_id')} = ${objectId}
+    and ${c('object_type')} || '' = ${objectType} and ${c('prop')} || '' = ${prop}`;
 }
 
 /** The searchable scalar property a term names, or the Graph error for it. */

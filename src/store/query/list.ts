@@ -22,7 +22,7 @@ import type { ResourceCatalog } from '../../domain/catalog.js';
 import { errors } from '../../domain/errors.js';
 import { type FilterNode, foldCase, type OrderBy, prefixUpperBound, type SearchNode, tokenize } from '../../domain/odata.js';
 import type { Database } from '../schema.js';
-import { compileFilter, compileOrderBy, compileSearch, findProperty, searchProperty } from './compile.js';
+import { compileFilter, compileOrderBy, compileSearch, findProperty, objectTokens, searchProperty } from './compile.js';
 
 /** Where the next page starts. JSON-serializable; the API layer wraps it into an opaque $skiptoken. */
 export type Cursor =
@@ -182,7 +182,8 @@ function branchPage(
   // CROSS JOIN fixes the join order on SQLite (token index first); PostgreSQL plans it as an inner join.
   return sql<Row>`select ${cols}, drv.token as k from search_tokens as drv cross join ${table}
     where ${scope('drv')} and ${range(sql.ref('drv.token'))}${keyset}
-      and not exists (select 1 from search_tokens as fst where ${scope('fst')} and fst.object_id = drv.object_id
+      and not exists (select 1 from search_tokens as fst
+        where ${objectTokens('fst', sql.ref('drv.object_id'), tenantId, catalog.objectType, d.prop)}
         and ${range(sql.ref('fst.token'))} and fst.token < drv.token)
       and ${ref('tenant_id')} = ${tenantId} and ${ref('id')} = drv.object_id and ${b.where}
     order by drv.token, drv.object_id limit ${limit}`;
