@@ -196,8 +196,20 @@ export function machine(): Machine {
     node: process.version,
     loadAvgAtStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     // read-only: which tree was measured
-    commit: sh('git', ['rev-parse', '--short', 'HEAD']) + (sh('git', ['status', '--porcelain']) ? ' (+ uncommitted changes)' : ''),
+    commit: treeState(),
   };
+}
+
+/** Which tree was measured (read-only git). Others commit while a long run goes on, so run.ts reads it again at the end. */
+export function treeState(): string {
+  const sh = (a: string[]) => {
+    try {
+      return execFileSync('git', a, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return '?';
+    }
+  };
+  return sh(['rev-parse', '--short', 'HEAD']) + (sh(['status', '--porcelain']) ? ' (+ uncommitted changes)' : '');
 }
 
 // ---- system packages for the OpenLDAP peer (fresh machine)

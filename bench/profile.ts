@@ -1,6 +1,6 @@
 // In-process CPU profile of one async section (node:inspector), summarized by self time per function and
 // per source file, so the report can say where an import spends its time without opening DevTools.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { relative } from 'node:path';
 import { repoRoot, round } from './env.js';
@@ -48,6 +48,11 @@ const shortUrl = (url: string) => {
   const rel = relative(repoRoot, path);
   return rel.startsWith('..') ? path : rel;
 };
+
+/** Summary of a profile another process wrote (`node --cpu-prof`). */
+export function summarizeFile(file: string): ProfileSummary {
+  return summarize(file, JSON.parse(readFileSync(file, 'utf8')) as Profile);
+}
 
 function summarize(file: string, p: Profile): ProfileSummary {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));

@@ -13,7 +13,7 @@ export interface Results {
   machine: Machine;
   options: { size: number; big: number; creates: number; skipPeers: boolean; only: string | null };
   import?: { ours: ImportMeasurement; peer?: SqlitePeer; diagnosis?: { rows: number; seconds: number; sql: SqlShare[]; profile: ProfileSummary } };
-  search?: { ours: SearchResult[]; sql: SqlSide[]; peer?: { users: number; slapaddSeconds: number; runs: LdapSearchResult[] } };
+  search?: { ours: SearchResult[]; sql: SqlSide[]; serverProfile?: ProfileSummary; peer?: { users: number; slapaddSeconds: number; runs: LdapSearchResult[] } };
   creates?: { ours: CreateMeasurement; peer?: LdapAddResult };
   scale?: { import: ImportMeasurement; ours: SearchResult[]; sql: SqlSide[] };
   errors: { step: string; message: string }[];
@@ -166,6 +166,12 @@ export function renderReport(r: Results): string {
     out.push(searchTable(r.search.ours, r.search.peer?.runs), '');
     if (r.search.peer) out.push(`OpenLDAP data: ${num(r.search.peer.users)} users loaded with \`slapadd -q\` in ${r.search.peer.slapaddSeconds} s.`, '');
     out.push(...sqlSection(r.search.sql));
+    const sp = r.search.serverProfile;
+    if (sp) {
+      out.push(`Server CPU profile of both query sets (\`--profile\`, a separate unmeasured run; ${num(sp.totalMs)} ms sampled, \`${sp.file}\`):`, '');
+      out.push(table(['by file / package', 'self ms', '%'], sp.topFiles.map((f) => [f.where, num(f.selfMs), f.pct])), '');
+      out.push(table(['function', 'where', 'self ms', '%'], sp.topFunctions.slice(0, 12).map((f) => [f.name, f.where, num(f.selfMs), f.pct])), '');
+    }
   }
 
   if (r.scale) {

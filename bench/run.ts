@@ -4,18 +4,19 @@
 //   npm run bench                                  full run → BENCHMARKS.md
 //   npm run bench -- --size 10000 --big 50000 --skip-peers [--only import|create|search|scale] [--profile]
 //                                                  development → bench/.data/BENCHMARKS.dev.md
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { measureCreates } from './create.js';
-import { dataRoot, ensureLdapPackages, ensureLdapts, loadQueries, log, machine, repoRoot, runCleanups } from './env.js';
+import { alive, dataRoot, ensureLdapPackages, ensureLdapts, loadQueries, log, machine, onCleanup, repoRoot, runCleanups, treeState } from './env.js';
 import { type ImportMeasurement, importInto, sqlitePeer } from './import.js';
 import { ldapAdd, ldapGen, ldapRemove, ldapSearch, ldapSlapaddQ, ldapStart } from './ldap.js';
 import { sqlSide } from './plan.js';
 import { human, renderReport, type Results } from './report.js';
 import { runSearch, type SearchResult } from './search.js';
-import { startServer } from './server.js';
+import { type ProfileSummary, summarizeFile } from './profile.js';
+import { type ServerChild, startServer } from './server.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -70,22 +71,54 @@ async function baseSet(): Promise<ImportMeasurement> {
 async function oursSearch(dataDir: string, tenant: ImportMeasurement['tenant'], users: number, queries: string[]): Promise<SearchResult[]> {
   const server = await startServer(dataDir, `openmto-serve-search-${users}`);
   try {
-    const token = await server.client.token(tenant);
-    const out: SearchResult[] = [];
-    for (const kind of ['filter', 'search'] as const) {
-      const r = await runSearch(server.client, token, server.pid, kind, queries, users);
-      log(`openmto ${kind} @${human(users)}: p50 ${r.p50_ms} p99 ${r.p99_ms} ms, ${r.server_cpu_us_per_query} µs server CPU/q, avg ${r.avg_returned} rows`);
-      out.push(r);
-    }
-    server.client.close();
-    return out;
+    return await searchSets(server, tenant, users, queries);
   } finally {
     await server.stop();
   }
 }
 
+/** --profile: the size-N query sets again against a server under `--cpu-prof` (not a measured run). */
+async function profiledSearch(dataDir: string, tenant: ImportMeasurement['tenant'], users: number, queries: string[]): Promise<ProfileSummary> {
+  const dir = join(dataRoot, 'profiles', `server-search-${users}`);
+  rmSync(dir, { recursive: true, force: true });
+  const server = await startServer(dataDir, `openmto-serve-search-profile-${users}`, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  try {
+    await searchSets(server, tenant, users, queries);
+  } finally {
+    await server.stop();
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`the profiled server wrote no profile into ${dir}`);
+  return summarizeFile(join(dir, file));
+}
+
+async function searchSets(server: ServerChild, tenant: ImportMeasurement['tenant'], users: number, queries: string[]): Promise<SearchResult[]> {
+  const token = await server.client.token(tenant);
+  const out: SearchResult[] = [];
+  for (const kind of ['filter', 'search'] as const) {
+    const r = await runSearch(server.client, token, server.pid, kind, queries, users);
+    log(`openmto ${kind} @${human(users)}: p50 ${r.p50_ms} p99 ${r.p99_ms} ms, ${r.server_cpu_us_per_query} µs server CPU/q, avg ${r.avg_returned} rows`);
+    out.push(r);
+  }
+  server.client.close();
+  return out;
+}
+
+/** Two runs would share bench/.data/work (and the cores): refuse to start next to a live one. */
+function takeLock(): void {
+  const lock = join(dataRoot, 'run.pid');
+  mkdirSync(dataRoot, { recursive: true });
+  const other = existsSync(lock) ? Number(readFileSync(lock, 'utf8')) : 0;
+  if (other && other !== process.pid && alive(other)) throw new Error(`another bench run (pid ${other}) is going on; wait for it or stop it`);
+  writeFileSync(lock, String(process.pid));
+  ownsWork = true;
+  onCleanup('lock', () => rmSync(lock, { force: true }));
+}
+let ownsWork = false;
+
 async function main(): Promise<void> {
   const started = performance.now();
+  takeLock();
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const queries = loadQueries();
@@ -116,6 +149,7 @@ async function main(): Promise<void> {
       const set = await baseSet();
       const ours = await oursSearch(set.dataDir, set.tenant, size, queries);
       results.search = { ours, sql: await sqlSide(set.dataDir, set.tenant.tenantId, size, queries) };
+      if (args.profile) results.search.serverProfile = await profiledSearch(set.dataDir, set.tenant, size, queries);
       if (skipPeers) return;
       const ldap = await ldapGen(`ldap-${size}`, size);
       try {
@@ -163,6 +197,8 @@ async function main(): Promise<void> {
     });
   }
   results.totalSeconds = (performance.now() - started) / 1000;
+  const end = treeState();
+  if (end !== results.machine.commit) results.machine.commit = `${results.machine.commit} at start, ${end} at end`;
 }
 
 let exitCode = 0;
@@ -178,7 +214,7 @@ try {
   results.errors.push({ step: 'bench', message: e instanceof Error ? e.message : String(e) });
 } finally {
   await runCleanups();
-  if (!args.keep) rmSync(work, { recursive: true, force: true });
+  if (ownsWork && !args.keep) rmSync(work, { recursive: true, force: true });
 }
 writeFileSync(outFile, renderReport(results));
 log(`wrote ${relative(repoRoot, outFile)}${results.errors.length ? ` with ${results.errors.length} failed step(s)` : ''}`);

@@ -28,9 +28,10 @@ export interface ServerChild {
   stop(): Promise<void>;
 }
 
-export async function startServer(dataDir: string, logName: string): Promise<ServerChild> {
+/** `nodeFlags` go before the script, e.g. `--cpu-prof` for a diagnostic run. */
+export async function startServer(dataDir: string, logName: string, nodeFlags: readonly string[] = []): Promise<ServerChild> {
   const port = await freePort();
-  const s = startChild(process.execPath, [cli, 'serve', '--data', dataDir, '--port', String(port), '--no-demo'], {
+  const s = startChild(process.execPath, [...nodeFlags, cli, 'serve', '--data', dataDir, '--port', String(port), '--no-demo'], {
     cwd: repoRoot, logName, env: { ...process.env, NODE_ENV: 'production' },
   });
   let exited: number | null | undefined;

@@ -50,7 +50,14 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     ...(options.https ? { https: options.https } : {}),
     bodyLimit: BODY_LIMIT,
     logger: options.logger
-      ? { level: 'info', redact: ['req.headers.authorization', 'req.body.client_secret', 'req.body.password'] }
+      ? {
+          level: 'info',
+          redact: ['req.headers.authorization', 'req.headers.cookie'],
+          // Query strings can carry secrets (redemption tickets, delta/skip tokens); log the path only.
+          serializers: {
+            req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+          },
+        }
       : false,
     // Graph paths carry `$` segments and UPNs with '@'; keep them as written.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },

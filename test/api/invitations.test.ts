@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { sql } from 'kysely';
+import { b2bMailNickname, b2bUserPrincipalName, validateInviteEmail } from '../../src/b2b/email.js';
 import { invitationKind } from '../../src/b2b/redemption.js';
 import { setInMultiTenantOrganization } from '../../src/policy/partners.js';
 import { changesRepo } from '../../src/store/repos/changes.js';
@@ -332,4 +333,15 @@ describe('openmto invite', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /Request_BadRequest: .*'!' is not allowed/);
   });
+});
+
+test('B2B names: @ becomes _, unsafe characters become _, long addresses are cut to 64 with the marker', () => {
+  assert.equal(b2bUserPrincipalName("o'neil_x@sub.example.com", 'fab.example'), "o'neil_x_sub.example.com#EXT#@fab.example");
+  assert.equal(b2bMailNickname('j`ürgen@example.de'), 'j__rgen_example.de#EXT#');
+  const long = `${'a'.repeat(60)}@example.com`;
+  validateInviteEmail(long);
+  assert.equal(b2bMailNickname(long).length, 64);
+  assert.ok(b2bMailNickname(long).endsWith('a#EXT#'));
+  assert.ok(b2bMailNickname(long, 1).endsWith('a2#EXT#'));
+  assert.equal(b2bMailNickname(long, 1).length, 64);
 });
