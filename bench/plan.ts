@@ -10,7 +10,7 @@ import { userCatalog } from '../src/domain/catalog.js';
 import { listObjects } from '../src/store/query/list.js';
 import type { Database as Schema } from '../src/store/schema.js';
 import { pct, round } from './env.js';
-import { type QueryKind, TOP } from './search.js';
+import { BUDGET_S, type QueryKind, TOP, WARMUP_BUDGET_S } from './search.js';
 
 export interface SqlSide {
   kind: QueryKind;
@@ -21,6 +21,7 @@ export interface SqlSide {
   p50_ms: number;
   p99_ms: number;
   avg_returned: number;
+  queries: number;
 }
 
 function listQuery(kind: QueryKind, p: string) {
@@ -58,10 +59,15 @@ export async function sqlSide(dataDir: string, tenantId: string, users: number, 
       seen = [];
       await listObjects(db, userCatalog, tenantId, listQuery(kind, example));
       const statements = seen.map((stmt) => ({ sql: stmt.sql.replace(/\s+/g, ' ').trim(), plan: planOf(raw, stmt.sql, stmt.parameters) }));
-      for (let k = 0; k < 200; k++) await listObjects(db, userCatalog, tenantId, listQuery(kind, queries[k % queries.length] as string));
+      const w0 = performance.now();
+      for (let k = 0; k < 200 && performance.now() - w0 < WARMUP_BUDGET_S * 1000; k++) {
+        await listObjects(db, userCatalog, tenantId, listQuery(kind, queries[k % queries.length] as string));
+      }
       const lat: number[] = [];
       let hits = 0;
+      const t0 = performance.now();
       for (const p of queries) {
+        if (performance.now() - t0 > BUDGET_S * 1000) break;
         const t = performance.now();
         const r = await listObjects(db, userCatalog, tenantId, listQuery(kind, p));
         lat.push(performance.now() - t);
@@ -70,7 +76,7 @@ export async function sqlSide(dataDir: string, tenantId: string, users: number, 
       lat.sort((a, b) => a - b);
       out.push({
         kind, users, example, statements,
-        p50_ms: round(pct(lat, 50)), p99_ms: round(pct(lat, 99)), avg_returned: round(hits / queries.length, 1),
+        p50_ms: round(pct(lat, 50)), p99_ms: round(pct(lat, 99)), avg_returned: round(hits / lat.length, 1), queries: lat.length,
       });
     }
   } finally {

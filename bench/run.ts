@@ -50,7 +50,10 @@ const dirBig = join(work, `import-${big}`);
 const results: Results = { machine: machine(), options: { size, big, creates, skipPeers, only }, errors: [] };
 const wanted = (s: string) => !only || only === s;
 
+let aborted = false;
+
 async function step(name: string, fn: () => Promise<void>): Promise<void> {
+  if (aborted) return;
   log(`── ${name}`);
   try {
     await fn();
@@ -202,8 +205,10 @@ async function main(): Promise<void> {
 }
 
 let exitCode = 0;
+// Ctrl-C / SIGTERM: no further steps, stop what was started, write no report.
 const onSignal = (sig: NodeJS.Signals) => {
   log(`${sig}: stopping what was started`);
+  aborted = true;
   void runCleanups().finally(() => process.exit(130));
 };
 process.once('SIGINT', onSignal);
@@ -216,6 +221,7 @@ try {
   await runCleanups();
   if (ownsWork && !args.keep) rmSync(work, { recursive: true, force: true });
 }
+if (aborted) process.exit(130);
 writeFileSync(outFile, renderReport(results));
 log(`wrote ${relative(repoRoot, outFile)}${results.errors.length ? ` with ${results.errors.length} failed step(s)` : ''}`);
 if (results.errors.length) exitCode = 1;
