@@ -16,8 +16,8 @@ const WARMUP = 200;
  * Wall-time bounds so a pathological plan can't hold the whole run for hours: the warm-up stops after
  * WARMUP_BUDGET_S, the timed loop after BUDGET_S; a cut run reports the queries it completed and says so.
  */
-export const WARMUP_BUDGET_S = 60;
-export const BUDGET_S = 300;
+export const WARMUP_BUDGET_S = 30;
+export const BUDGET_S = 120;
 
 const enc = (s: string) => encodeURIComponent(s).replace(/%24/g, '$');
 
