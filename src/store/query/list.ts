@@ -17,12 +17,20 @@
 // own index. UNION-then-LIMIT would first materialize every match of every branch, 10–100× slower at
 // the tail on 1M rows (shared/peers/sqlite-limit). With $orderby the order is the caller's: the cursor
 // is an offset, and an OR runs as per-branch LIMITed subqueries merged and cut again.
-import { type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
+import { type Kysely, type RawBuilder, SqliteAdapter, type SqlBool, sql } from 'kysely';
 import type { ResourceCatalog } from '../../domain/catalog.js';
 import { errors } from '../../domain/errors.js';
 import { type FilterNode, foldCase, type OrderBy, prefixUpperBound, type SearchNode, tokenize } from '../../domain/odata.js';
 import type { Database } from '../schema.js';
-import { compileFilter, compileOrderBy, compileSearch, findProperty, objectTokens, searchProperty } from './compile.js';
+import {
+  compileFilter,
+  compileOrderBy,
+  compileSearch,
+  findProperty,
+  objectTokens,
+  type SqlDialect,
+  searchProperty,
+} from './compile.js';
 
 /** Where the next page starts. JSON-serializable; the API layer wraps it into an opaque $skiptoken. */
 export type Cursor =
@@ -85,6 +93,9 @@ interface Row {
   k: string | null;
 }
 
+const dialectOf = (db: Kysely<Database>): SqlDialect =>
+  db.getExecutor().adapter instanceof SqliteAdapter ? 'sqlite' : 'postgres';
+
 function flatten<T extends { kind: string }>(n: T | undefined, kind: 'and' | 'or'): T[] {
   if (!n) return [];
   const x = n as T & { left?: T; right?: T };
@@ -120,8 +131,14 @@ function pickDriver(catalog: ResourceCatalog, search: SearchNode | undefined, fi
 }
 
 /** The branches whose union is the answer, each with its own predicate and driver. */
-function plan(catalog: ResourceCatalog, tenantId: string, q: CountQuery, alias: string): { whole: Bool; branches: Branch[] } {
-  const opts = { alias, advanced: q.advanced };
+function plan(
+  catalog: ResourceCatalog,
+  tenantId: string,
+  q: CountQuery,
+  alias: string,
+  dialect: SqlDialect,
+): { whole: Bool; branches: Branch[] } {
+  const opts = { alias, advanced: q.advanced, dialect };
   const ref = (c: string) => sql.ref(`${alias}.${c}`);
   const base = [
     sql<SqlBool>`${ref('tenant_id')} = ${tenantId}`,
@@ -155,6 +172,7 @@ function branchPage(
   b: Branch,
   after: { key: string | null; id: string } | undefined,
   limit: number,
+  dialect: SqlDialect,
 ): RawBuilder<Row> {
   const table = sql`${sql.table(catalog.table)} as ${sql.id(alias)}`;
   const ref = (c: string) => sql.ref(`${alias}.${c}`);
@@ -182,9 +200,8 @@ function branchPage(
   // CROSS JOIN fixes the join order on SQLite (token index first); PostgreSQL plans it as an inner join.
   return sql<Row>`select ${cols}, drv.token as k from search_tokens as drv cross join ${table}
     where ${scope('drv')} and ${range(sql.ref('drv.token'))}${keyset}
-      and not exists (select 1 from search_tokens as fst
-        where ${objectTokens('fst', sql.ref('drv.object_id'), tenantId, catalog.objectType, d.prop)}
-        and ${range(sql.ref('fst.token'))} and fst.token < drv.token)
+      and not exists (select 1 from ${objectTokens('fst', sql.ref('drv.object_id'), tenantId, dialect)}
+        and ${scope('fst')} and ${range(sql.ref('fst.token'))} and fst.token < drv.token)
       and ${ref('tenant_id')} = ${tenantId} and ${ref('id')} = drv.object_id and ${b.where}
     order by drv.token, drv.object_id limit ${limit}`;
 }
@@ -212,7 +229,8 @@ export async function listObjects(
 ): Promise<ListResult> {
   const alias = catalog.table;
   const sorted = (q.orderBy?.length ?? 0) > 0;
-  const { branches } = plan(catalog, tenantId, q, alias);
+  const dialect = dialectOf(db);
+  const { branches } = plan(catalog, tenantId, q, alias, dialect);
   validate(q, sorted, branches.length);
   const counting = q.count ? countObjects(db, catalog, tenantId, q) : undefined;
   // Don't leave the count's promise unobserved if the page query fails first.
@@ -229,7 +247,7 @@ export async function listObjects(
     const tagged: (Row & { branch: number })[] = [];
     for (let i = start?.branch ?? 0; i < branches.length && tagged.length <= q.top; i++) {
       const after = start && i === start.branch ? start : undefined;
-      const page = branchPage(catalog, tenantId, alias, branches[i] as Branch, after, q.top + 1 - tagged.length);
+      const page = branchPage(catalog, tenantId, alias, branches[i] as Branch, after, q.top + 1 - tagged.length, dialect);
       for (const r of (await page.execute(db)).rows) tagged.push({ ...r, branch: i });
     }
     result.rows = tagged.slice(0, q.top).map((r) => ({ id: r.id, data: r.data }));
@@ -280,7 +298,7 @@ export async function countObjects(
 ): Promise<number> {
   const alias = catalog.table;
   // Counting reads every match anyway, so the whole predicate in one query (IN-form search) is cheapest.
-  const { whole } = plan(catalog, tenantId, q, alias);
+  const { whole } = plan(catalog, tenantId, q, alias, dialectOf(db));
   const { rows } = await sql<{ n: number | string | bigint }>`select count(*) as n
     from ${sql.table(catalog.table)} as ${sql.id(alias)} where ${whole}`.execute(db);
   return Number(rows[0]?.n ?? 0);

@@ -1,8 +1,7 @@
 // Group rows and memberships; same layout as users (Graph object in `data`, lowercased query columns).
 import type { GroupRow } from '../schema.js';
-import { tokenize } from '../../domain/tokenize.js';
+import { reverseText, tokenize } from '../../domain/odata.js';
 import type { Db } from '../store.js';
-import { reverse } from './users.js';
 
 export interface Group {
   id: string;
@@ -20,7 +19,7 @@ function toRow(tenantId: string, g: Group): GroupRow {
   const mail = lc(g.mail);
   return {
     tenant_id: tenantId, id: g.id, display_name_lc: lc(g.displayName), description_lc: lc(g.description),
-    mail_lc: mail, mail_rev: mail ? reverse(mail) : null, mail_nickname_lc: lc(g.mailNickname),
+    mail_lc: mail, mail_rev: mail ? reverseText(mail) : null, mail_nickname_lc: lc(g.mailNickname),
     security_enabled: g.securityEnabled ? 1 : 0, mail_enabled: g.mailEnabled ? 1 : 0,
     created_at: g.createdDateTime, deleted_at: g.deletedDateTime ?? null, data: JSON.stringify(g),
   };
@@ -43,7 +42,7 @@ async function writeDerived(db: Db, tenantId: string, g: Group) {
   if (proxies.length) {
     await db.insertInto('group_values').values(proxies.map((p, ord) => {
       const v1 = p.toLowerCase();
-      return { tenant_id: tenantId, group_id: g.id, attr: 'proxyAddresses', ord, v1, v1_rev: reverse(v1), v2: null, v3: null };
+      return { tenant_id: tenantId, group_id: g.id, attr: 'proxyAddresses', ord, v1, v1_rev: reverseText(v1), v2: null, v3: null };
     })).execute();
   }
 }

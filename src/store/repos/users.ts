@@ -2,12 +2,11 @@
 // queries need, one `user_values` row per collection item and one `search_tokens` row per displayName
 // token. Every method takes the tenant first; no query here can address another tenant's rows.
 import type { User, UserRecord } from '../../domain/user.js';
-import { tokenize } from '../../domain/tokenize.js';
+import { reverseText, tokenize } from '../../domain/odata.js';
 import type { UserRow, UserValueRow } from '../schema.js';
 import type { Db } from '../store.js';
 
 const lc = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v.toLowerCase() : null);
-export const reverse = (s: string): string => [...s].reverse().join('');
 const bool = (v: unknown): number | null => (typeof v === 'boolean' ? (v ? 1 : 0) : null);
 
 interface StoredExtras {
@@ -23,12 +22,12 @@ function toRow(r: UserRecord): UserRow {
     tenant_id: r.tenantId,
     id: u.id,
     upn_lc: upn,
-    upn_rev: reverse(upn),
+    upn_rev: reverseText(upn),
     display_name_lc: lc(u.displayName),
     given_name_lc: lc(u.givenName),
     surname_lc: lc(u.surname),
     mail_lc: mail,
-    mail_rev: mail ? reverse(mail) : null,
+    mail_rev: mail ? reverseText(mail) : null,
     mail_nickname_lc: lc(u.mailNickname),
     job_title_lc: lc(u.jobTitle),
     department_lc: lc(u.department),
@@ -77,7 +76,7 @@ function valueRows(tenantId: string, u: User): UserValueRow[] {
     items.forEach((item, ord) => {
       if (typeof item !== 'string' || item === '') return;
       const v1 = item.toLowerCase();
-      rows.push({ tenant_id: tenantId, user_id: u.id, attr, ord, v1, v1_rev: reversed ? reverse(v1) : null, v2: null, v3: null });
+      rows.push({ tenant_id: tenantId, user_id: u.id, attr, ord, v1, v1_rev: reversed ? reverseText(v1) : null, v2: null, v3: null });
     });
   };
   push('otherMails', u.otherMails, true);
