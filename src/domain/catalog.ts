@@ -55,8 +55,11 @@ export interface ResourceCatalog {
   properties: Readonly<Record<string, CatalogProperty>>;
 }
 
-const std = ['eq', 'ne', 'not', 'in', 'eqNull'] as const;
-const str = ['eq', 'ne', 'not', 'in', 'startsWith', 'eqNull'] as const;
+// Graph serves `ne` and `not` on directory objects only as advanced queries (ConsistencyLevel: eventual
+// with $count=true); plain eq/in/startsWith work without.
+const std = ['eq', 'in', 'eqNull'] as const;
+const str = ['eq', 'in', 'startsWith', 'eqNull'] as const;
+const negation = ['ne', 'not'] as const;
 
 export const userCatalog: ResourceCatalog = {
   resource: 'microsoft.graph.user',
@@ -67,40 +70,40 @@ export const userCatalog: ResourceCatalog = {
     id: { kind: 'scalar', name: 'id', type: 'guid', column: 'id', filter: ['eq', 'in'], advanced: ['ne', 'not'] },
     displayName: {
       kind: 'scalar', name: 'displayName', type: 'string', column: 'display_name_lc',
-      filter: [...str], advanced: ['range'], orderBy: true, search: 'tokens',
+      filter: [...str], advanced: [...negation, 'range'], orderBy: true, search: 'tokens',
     },
     userPrincipalName: {
       kind: 'scalar', name: 'userPrincipalName', type: 'string', column: 'upn_lc', reversedColumn: 'upn_rev',
-      filter: [...str], advanced: ['endsWith', 'range'], orderBy: true, search: 'prefix',
+      filter: [...str], advanced: [...negation, 'endsWith', 'range'], orderBy: true, search: 'prefix',
     },
     mail: {
       kind: 'scalar', name: 'mail', type: 'string', column: 'mail_lc', reversedColumn: 'mail_rev',
-      filter: [...str], advanced: ['endsWith', 'range'], search: 'prefix',
+      filter: [...str], advanced: [...negation, 'endsWith', 'range'], search: 'prefix',
     },
     givenName: {
       kind: 'scalar', name: 'givenName', type: 'string', column: 'given_name_lc',
-      filter: [...str], advanced: ['range'], search: 'prefix',
+      filter: [...str], advanced: [...negation, 'range'], search: 'prefix',
     },
     surname: {
       kind: 'scalar', name: 'surname', type: 'string', column: 'surname_lc',
-      filter: [...str], advanced: ['range'], search: 'prefix',
+      filter: [...str], advanced: [...negation, 'range'], search: 'prefix',
     },
     mailNickname: {
       kind: 'scalar', name: 'mailNickname', type: 'string', column: 'mail_nickname_lc',
-      filter: [...str], advanced: ['range'], search: 'prefix',
+      filter: [...str], advanced: [...negation, 'range'], search: 'prefix',
     },
-    jobTitle: { kind: 'scalar', name: 'jobTitle', type: 'string', column: 'job_title_lc', filter: [...str], search: 'prefix' },
-    department: { kind: 'scalar', name: 'department', type: 'string', column: 'department_lc', filter: [...str], search: 'prefix' },
-    companyName: { kind: 'scalar', name: 'companyName', type: 'string', column: 'company_name_lc', filter: [...str], search: 'prefix' },
-    employeeId: { kind: 'scalar', name: 'employeeId', type: 'string', column: 'employee_id_lc', filter: [...str], search: 'prefix' },
-    userType: { kind: 'scalar', name: 'userType', type: 'string', column: 'user_type', filter: [...std] },
-    creationType: { kind: 'scalar', name: 'creationType', type: 'string', column: 'creation_type', filter: [...std] },
-    externalUserState: { kind: 'scalar', name: 'externalUserState', type: 'string', column: 'external_user_state', filter: [...std] },
-    accountEnabled: { kind: 'scalar', name: 'accountEnabled', type: 'boolean', column: 'account_enabled', filter: [...std] },
-    showInAddressList: { kind: 'scalar', name: 'showInAddressList', type: 'boolean', column: 'show_in_address_list', filter: [...std] },
+    jobTitle: { kind: 'scalar', name: 'jobTitle', type: 'string', column: 'job_title_lc', filter: [...str], advanced: [...negation], search: 'prefix' },
+    department: { kind: 'scalar', name: 'department', type: 'string', column: 'department_lc', filter: [...str], advanced: [...negation], search: 'prefix' },
+    companyName: { kind: 'scalar', name: 'companyName', type: 'string', column: 'company_name_lc', filter: [...str], advanced: [...negation], search: 'prefix' },
+    employeeId: { kind: 'scalar', name: 'employeeId', type: 'string', column: 'employee_id_lc', filter: [...str], advanced: [...negation], search: 'prefix' },
+    userType: { kind: 'scalar', name: 'userType', type: 'string', column: 'user_type', filter: [...std], advanced: [...negation] },
+    creationType: { kind: 'scalar', name: 'creationType', type: 'string', column: 'creation_type', filter: [...std], advanced: [...negation] },
+    externalUserState: { kind: 'scalar', name: 'externalUserState', type: 'string', column: 'external_user_state', filter: [...std], advanced: [...negation] },
+    accountEnabled: { kind: 'scalar', name: 'accountEnabled', type: 'boolean', column: 'account_enabled', filter: [...std], advanced: [...negation] },
+    showInAddressList: { kind: 'scalar', name: 'showInAddressList', type: 'boolean', column: 'show_in_address_list', filter: [...std], advanced: [...negation] },
     createdDateTime: {
       kind: 'scalar', name: 'createdDateTime', type: 'datetime', column: 'created_at',
-      filter: ['eq', 'ne', 'not', 'in', 'range', 'eqNull'], advanced: [], orderBy: true,
+      filter: ['eq', 'in', 'range', 'eqNull'], advanced: [...negation], orderBy: true,
     },
     otherMails: {
       kind: 'collection', name: 'otherMails', attr: 'otherMails', fields: { '': 'v1' },
@@ -128,19 +131,19 @@ export const groupCatalog: ResourceCatalog = {
     id: { kind: 'scalar', name: 'id', type: 'guid', column: 'id', filter: ['eq', 'in'], advanced: ['ne', 'not'] },
     displayName: {
       kind: 'scalar', name: 'displayName', type: 'string', column: 'display_name_lc',
-      filter: [...str], advanced: ['range'], orderBy: true, search: 'tokens',
+      filter: [...str], advanced: [...negation, 'range'], orderBy: true, search: 'tokens',
     },
-    description: { kind: 'scalar', name: 'description', type: 'string', column: 'description_lc', filter: [...str], search: 'tokens' },
+    description: { kind: 'scalar', name: 'description', type: 'string', column: 'description_lc', filter: [...str], advanced: [...negation], search: 'tokens' },
     mail: {
       kind: 'scalar', name: 'mail', type: 'string', column: 'mail_lc', reversedColumn: 'mail_rev',
-      filter: [...str], advanced: ['endsWith'], search: 'prefix',
+      filter: [...str], advanced: [...negation, 'endsWith'], search: 'prefix',
     },
-    mailNickname: { kind: 'scalar', name: 'mailNickname', type: 'string', column: 'mail_nickname_lc', filter: [...str], search: 'prefix' },
-    securityEnabled: { kind: 'scalar', name: 'securityEnabled', type: 'boolean', column: 'security_enabled', filter: [...std] },
-    mailEnabled: { kind: 'scalar', name: 'mailEnabled', type: 'boolean', column: 'mail_enabled', filter: [...std] },
+    mailNickname: { kind: 'scalar', name: 'mailNickname', type: 'string', column: 'mail_nickname_lc', filter: [...str], advanced: [...negation], search: 'prefix' },
+    securityEnabled: { kind: 'scalar', name: 'securityEnabled', type: 'boolean', column: 'security_enabled', filter: [...std], advanced: [...negation] },
+    mailEnabled: { kind: 'scalar', name: 'mailEnabled', type: 'boolean', column: 'mail_enabled', filter: [...std], advanced: [...negation] },
     createdDateTime: {
       kind: 'scalar', name: 'createdDateTime', type: 'datetime', column: 'created_at',
-      filter: ['eq', 'ne', 'not', 'in', 'range', 'eqNull'], orderBy: true,
+      filter: ['eq', 'in', 'range', 'eqNull'], advanced: [...negation], orderBy: true,
     },
     proxyAddresses: {
       kind: 'collection', name: 'proxyAddresses', attr: 'proxyAddresses', fields: { '': 'v1' },

@@ -1,7 +1,7 @@
 // One migration history for SQLite and PostgreSQL. Everything is TEXT/INTEGER so the same SQL runs on
 // both; timestamps are ISO-8601 UTC strings (they sort as text). Every table leads with tenant_id, and so
 // does every index, so a tenant's rows are one contiguous range and a query can't wander across tenants.
-import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, SqliteAdapter, sql } from 'kysely';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
 type AnyDb = Kysely<any>;
@@ -218,7 +218,38 @@ const m002: Migration = {
   },
 };
 
-const all: Record<string, Migration> = { '001_directory': m001, '002_multi_tenant_organization': m002 };
+// Prefix and suffix queries are ranges whose upper bound is computed in code-point order
+// (domain/odata.ts prefixUpperBound). SQLite's BINARY collation is that order; a PostgreSQL database
+// created with a linguistic collation (en_US.UTF-8…) is not, and would silently drop matches. The
+// queried text columns are pinned to "C" (byte order of UTF-8 = code-point order) on PostgreSQL.
+const collatedColumns: Record<string, readonly string[]> = {
+  users: [
+    'upn_lc', 'upn_rev', 'display_name_lc', 'given_name_lc', 'surname_lc', 'mail_lc', 'mail_rev', 'mail_nickname_lc',
+    'job_title_lc', 'department_lc', 'company_name_lc', 'employee_id_lc',
+  ],
+  groups: ['display_name_lc', 'description_lc', 'mail_lc', 'mail_rev', 'mail_nickname_lc'],
+  user_values: ['v1', 'v1_rev', 'v2', 'v3'],
+  group_values: ['v1', 'v1_rev', 'v2', 'v3'],
+  search_tokens: ['token'],
+};
+
+const m003: Migration = {
+  async up(db: AnyDb) {
+    // SQLite: BINARY already compares in code-point order.
+    if (db.getExecutor().adapter instanceof SqliteAdapter) return;
+    for (const [table, columns] of Object.entries(collatedColumns)) {
+      for (const column of columns) {
+        await sql`ALTER TABLE ${sql.table(table)} ALTER COLUMN ${sql.ref(column)} TYPE text COLLATE "C"`.execute(db);
+      }
+    }
+  },
+};
+
+const all: Record<string, Migration> = {
+  '001_directory': m001,
+  '002_multi_tenant_organization': m002,
+  '003_code_point_collation': m003,
+};
 
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
