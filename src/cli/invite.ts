@@ -2,12 +2,12 @@
 // use case as POST /invitations; only allowInvitesFrom 'none' stops the operator. The redeem URL points
 // at --origin, the address invitees reach this server at.
 import { type Command, Option } from 'commander';
-import { DEFAULT_PORT, databaseUrlFor, defaultDataDir } from '../config.js';
+import { DEFAULT_PORT } from '../config.js';
+import { dataOption, withTenant } from './common.js';
 import { createInvitation, type Invitation } from '../b2b/invitations.js';
 import { systemClock } from '../domain/clock.js';
-import { tenantsRepo } from '../store/repos/tenants.js';
 import { usersRepo } from '../store/repos/users.js';
-import { openStore, type Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 
 interface Common {
   tenant: string;
@@ -23,18 +23,10 @@ const common = (cmd: Command) =>
     .option('--redirect <url>', 'where the invitee lands after redeeming (default: a page of this server)')
     .option('--origin <url>', 'public origin of this server, for the redeem URL', `https://localhost:${process.env.OPENMTO_PORT ?? DEFAULT_PORT}`)
     .option('--json', 'JSON output')
-    .addOption(new Option('--data <dir>', 'data directory').default(defaultDataDir()));
+    .addOption(dataOption());
 
-async function withTenant<T>(o: Common, fn: (store: Store, tenantId: string) => Promise<T>): Promise<T> {
-  const store = await openStore({ url: databaseUrlFor(o.data) });
-  try {
-    const t = await tenantsRepo.find(store.db, o.tenant);
-    if (!t) throw new Error(`tenant '${o.tenant}' does not exist`);
-    return await fn(store, t.id);
-  } finally {
-    await store.close();
-  }
-}
+const inTenant = <T>(o: Common, fn: (store: Store, tenantId: string) => Promise<T>): Promise<T> =>
+  withTenant(o.data, o.tenant, (store, t) => fn(store, t.id));
 
 const print = (o: Common, inv: Invitation) => {
   const text = `${inv.invitedUserEmailAddress} → user ${inv.invitedUser.id} (${inv.invitedUserType}, ${inv.status})\nredeem URL: ${inv.inviteRedeemUrl}`;
@@ -54,7 +46,7 @@ export function registerInviteCommands(program: Command): void {
         invitedUserEmailAddress: o.email, inviteRedirectUrl: redirectFor(o), invitedUserType: o.type,
         ...(o.name ? { invitedUserDisplayName: o.name } : {}),
       };
-      print(o, await withTenant(o, (store, tenantId) => createInvitation({ store, clock: systemClock }, tenantId, 'operator', body, o.origin)));
+      print(o, await inTenant(o, (store, tenantId) => createInvitation({ store, clock: systemClock }, tenantId, 'operator', body, o.origin)));
     });
 
   // Options given to `invite reset` are parsed by `invite` (commander reads parent options anywhere);
@@ -63,7 +55,7 @@ export function registerInviteCommands(program: Command): void {
     .requiredOption('--user <user>', 'the B2B user: object id or UPN')
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<Common & { user: string; email?: string }>();
-      const inv = await withTenant(o, async (store, tenantId) => {
+      const inv = await inTenant(o, async (store, tenantId) => {
         const user = await usersRepo.get(store.db, tenantId, o.user);
         if (!user) throw new Error(`user '${o.user}' does not exist in tenant '${o.tenant}'`);
         const email = o.email ?? (typeof user.user.mail === 'string' ? user.user.mail : undefined);

@@ -1,36 +1,20 @@
 // The `openmto` command: thin commands over the same use cases the HTTP API runs. Every command takes
 // --data and works while a server is running on the same data (SQLite WAL, or PostgreSQL).
-import { mkdir, readFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
-import { DEFAULT_PORT, databaseUrlFor, defaultDataDir } from '../config.js';
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { DEFAULT_PORT, databaseUrlFor } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { isDomainError } from '../domain/errors.js';
 import { importUsers } from '../directory/import.js';
 import { createApp, createTenant, deleteTenant } from '../identity/tenants.js';
 import { tenantsRepo } from '../store/repos/tenants.js';
-import { openStore, type Store } from '../store/store.js';
 import { printBanner } from './banner.js';
+import { dataOption, out, withStore, withTenant } from './common.js';
 import { registerInviteCommands } from './invite.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerMtoCommands } from './mto.js';
 
 const program = new Command('openmto').description('Multi-tenant organization identity provisioning').showHelpAfterError();
-
-const dataOption = () => new Option('--data <dir>', 'data directory').default(defaultDataDir());
-
-async function withStore<T>(dataDir: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore({ url: databaseUrlFor(dataDir) });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
-const out = (json: boolean, value: unknown, text: () => string) => {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
-};
 
 program
   .command('serve')
@@ -100,11 +84,8 @@ program
   .option('--json', 'JSON output')
   .addOption(dataOption())
   .action(async (o: { tenant: string; name: string; permission: string[]; public?: boolean; json?: boolean; data: string }) => {
-    const created = await withStore(o.data, async (s) => {
-      const t = await tenantsRepo.find(s.db, o.tenant);
-      if (!t) throw new Error(`tenant '${o.tenant}' does not exist`);
-      return createApp(s, systemClock, t.id, { name: o.name, permissions: o.permission, publicClient: Boolean(o.public) });
-    });
+    const created = await withTenant(o.data, o.tenant, (s, t) =>
+      createApp(s, systemClock, t.id, { name: o.name, permissions: o.permission, publicClient: Boolean(o.public) }));
     out(Boolean(o.json), created, () => `app ${created.clientId}${created.clientSecret ? `\nsecret: ${created.clientSecret}` : ''}`);
   });
 
@@ -121,11 +102,7 @@ program
     const lines = (await readFile(o.file, 'utf8')).split('\n').filter((l) => l.trim());
     const items = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const started = Date.now();
-    const result = await withStore(o.data, async (s) => {
-      const t = await tenantsRepo.find(s.db, o.tenant);
-      if (!t) throw new Error(`tenant '${o.tenant}' does not exist`);
-      return importUsers({ store: s, clock: systemClock }, t.id, items);
-    });
+    const result = await withTenant(o.data, o.tenant, (s, t) => importUsers({ store: s, clock: systemClock }, t.id, items));
     const seconds = (Date.now() - started) / 1000;
     out(Boolean(o.json), { ...result, seconds }, () => `imported ${result.imported}, failed ${result.failed.length} in ${seconds.toFixed(1)} s`);
   });

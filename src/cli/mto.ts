@@ -3,7 +3,7 @@
 // command queued are run before it exits (a server running on the same data may claim them first; the
 // claim is safe either way), so `join` and `leave` print their outcome.
 import { type Command, Option } from 'commander';
-import { databaseUrlFor, defaultDataDir } from '../config.js';
+import { type CommonOptions, dataOption, out, withTenant } from './common.js';
 import type { Actor } from '../directory/access.js';
 import { systemClock } from '../domain/clock.js';
 import { isGuid } from '../domain/cross-tenant-policy.js';
@@ -12,19 +12,8 @@ import {
 } from '../mto/organization.js';
 import { runDueTransitions } from '../mto/transitions.js';
 import { tenantsRepo } from '../store/repos/tenants.js';
-import { openStore } from '../store/store.js';
 
-interface Common {
-  tenant: string;
-  json?: boolean;
-  data: string;
-}
-
-const dataOption = () => new Option('--data <dir>', 'data directory').default(defaultDataDir());
-
-const out = (json: boolean | undefined, value: unknown, text: () => string) => {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
-};
+type Common = CommonOptions;
 
 const adminActor = (tenantId: string): Actor => ({
   principal: {
@@ -35,18 +24,14 @@ const adminActor = (tenantId: string): Actor => ({
   isAdmin: true,
 });
 
-async function withTenant<T>(o: Common, fn: (ctx: MtoContext, tenantId: string, actor: Actor) => Promise<T>): Promise<T> {
-  const store = await openStore({ url: databaseUrlFor(o.data) });
-  try {
-    const t = await tenantsRepo.find(store.db, o.tenant);
-    if (!t) throw new Error(`tenant '${o.tenant}' does not exist`);
+function inTenant<T>(o: Common, fn: (ctx: MtoContext, tenantId: string, actor: Actor) => Promise<T>): Promise<T> {
+  return withTenant(o.data, o.tenant, async (store, t) => {
     const ctx: MtoContext = { store, clock: systemClock };
     const result = await fn(ctx, t.id, adminActor(t.id));
+    // The CLI process ends right after: finish the transitions it queued instead of leaving them to a server.
     await runDueTransitions(ctx);
     return result;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 /** A tenant named by id, or by the domain of a tenant hosted here. */
@@ -84,7 +69,7 @@ export function registerMtoCommands(program: Command): void {
     .requiredOption('--name <name>', 'display name')
     .option('--description <text>', 'description')
     .action(async (o: Common & { name: string; description?: string }) => {
-      const s = await withTenant(o, async (ctx, t, actor) => {
+      const s = await inTenant(o, async (ctx, t, actor) => {
         await createOrganization(ctx, t, actor, { displayName: o.name, ...(o.description ? { description: o.description } : {}) });
         return show(ctx, t, actor);
       });
@@ -96,7 +81,7 @@ export function registerMtoCommands(program: Command): void {
     .option('--name <name>', 'display name of the added tenant (default: its own name)')
     .addOption(new Option('--role <role>', 'role once joined').choices(['member', 'owner']).default('member'))
     .action(async (o: Common & { member: string; name?: string; role: string }) => {
-      const s = await withTenant(o, async (ctx, t, actor) => {
+      const s = await inTenant(o, async (ctx, t, actor) => {
         const member = await tenantRef(ctx, o.member);
         await addMember(ctx, t, actor, { tenantId: member.id, displayName: o.name ?? member.displayName ?? member.id, role: o.role });
         return show(ctx, t, actor);
@@ -107,7 +92,7 @@ export function registerMtoCommands(program: Command): void {
   common(mto.command('join').description('join the organization of the owner tenant that added this tenant'))
     .requiredOption('--owner <tenant>', 'owner tenant id or domain (use 00000000-0000-0000-0000-000000000000 to reset a failed join)')
     .action(async (o: Common & { owner: string }) => {
-      const s = await withTenant(o, async (ctx, t, actor) => {
+      const s = await inTenant(o, async (ctx, t, actor) => {
         await requestJoin(ctx, t, actor, { addedByTenantId: (await tenantRef(ctx, o.owner)).id });
         await runDueTransitions(ctx);
         return show(ctx, t, actor);
@@ -118,7 +103,7 @@ export function registerMtoCommands(program: Command): void {
 
   common(mto.command('leave').description('leave the organization (an owner must leave another active owner behind)'))
     .action(async (o: Common) => {
-      const s = await withTenant(o, async (ctx, t, actor) => {
+      const s = await inTenant(o, async (ctx, t, actor) => {
         await removeMember(ctx, t, actor, t);
         await runDueTransitions(ctx);
         return show(ctx, t, actor);
@@ -128,7 +113,7 @@ export function registerMtoCommands(program: Command): void {
 
   common(mto.command('show').description('the organization, its tenants and this tenant\'s join request'))
     .action(async (o: Common) => {
-      const s = await withTenant(o, (ctx, t, actor) => show(ctx, t, actor));
+      const s = await inTenant(o, (ctx, t, actor) => show(ctx, t, actor));
       out(o.json, s, () => describe(s));
     });
 }

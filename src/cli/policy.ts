@@ -2,7 +2,7 @@
 // thin over the same functions the Graph routes call. Each write is one transaction.
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
-import { databaseUrlFor, defaultDataDir } from '../config.js';
+import { type CommonOptions, dataOption, out, withTenant } from './common.js';
 import { systemClock } from '../domain/clock.js';
 import { isGuid } from '../domain/cross-tenant-policy.js';
 import { getAuthorizationPolicy, patchAuthorizationPolicy } from '../policy/authorization.js';
@@ -11,31 +11,14 @@ import {
   putIdentitySync,
 } from '../policy/partners.js';
 import { tenantsRepo } from '../store/repos/tenants.js';
-import { openStore, type Db, type Store } from '../store/store.js';
+import type { Db, Store } from '../store/store.js';
 import { guestRoles } from '../directory/access.js';
 
-interface Common {
-  tenant: string;
-  json?: boolean;
-  data: string;
-}
-
-const dataOption = () => new Option('--data <dir>', 'data directory').default(defaultDataDir());
-
-const out = (json: boolean | undefined, value: unknown, text: () => string) => {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
-};
+type Common = CommonOptions;
 
 /** Opens the store, resolves --tenant (id or domain) and runs `fn` in one transaction. */
-async function inTenant<T>(o: Common, fn: (db: Db, tenantId: string, at: string, store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({ url: databaseUrlFor(o.data) });
-  try {
-    const t = await tenantsRepo.find(store.db, o.tenant);
-    if (!t) throw new Error(`tenant '${o.tenant}' does not exist`);
-    return await store.transaction((db) => fn(db, t.id, systemClock.now().toISOString(), store));
-  } finally {
-    await store.close();
-  }
+function inTenant<T>(o: Common, fn: (db: Db, tenantId: string, at: string, store: Store) => Promise<T>): Promise<T> {
+  return withTenant(o.data, o.tenant, (store, t) => store.transaction((db) => fn(db, t.id, systemClock.now().toISOString(), store)));
 }
 
 /** A partner is named by tenant id, or by the domain of a tenant hosted here. */

@@ -7,6 +7,7 @@ import { errors } from '../../domain/errors.js';
 import type { FilterNode } from '../../domain/odata.js';
 import { allUserProperties, defaultUserSelect } from '../../domain/user.js';
 import { requireEnumerate } from '../../directory/access.js';
+import { defaultGroupSelect } from '../../directory/groups.js';
 import {
   checkFresh, type DeltaObject, type DeltaResource, type DeltaState, decodeDeltaToken, encodeDeltaToken, type Entry,
   MAX_DELTA_IDS, type MemberRef, memberIdsIn, planChanges, planInitial, type ResourceShape,
@@ -19,19 +20,8 @@ import { serviceRoot, tenantOf } from './index.js';
 import { DEFAULT_TOP, MAX_TOP, parseSelectParam, type Query } from './query.js';
 import { parseFilter } from './odata/index.js';
 
-/**
- * Group properties a delta query may select and track (`members` is reported as members@delta). The same
- * names as the group routes' Graph property list; kept here so delta does not depend on their module.
- */
-const groupDeltaProperties = new Set([
-  'id', 'deletedDateTime', 'classification', 'createdDateTime', 'creationOptions', 'description', 'displayName',
-  'expirationDateTime', 'groupTypes', 'isAssignableToRole', 'mail', 'mailEnabled', 'mailNickname', 'membershipRule',
-  'membershipRuleProcessingState', 'onPremisesDomainName', 'onPremisesLastSyncDateTime', 'onPremisesNetBiosName',
-  'onPremisesSamAccountName', 'onPremisesSecurityIdentifier', 'onPremisesSyncEnabled', 'preferredDataLocation',
-  'preferredLanguage', 'proxyAddresses', 'renewedDateTime', 'resourceBehaviorOptions', 'resourceProvisioningOptions',
-  'securityEnabled', 'securityIdentifier', 'theme', 'visibility', 'onPremisesProvisioningErrors', 'serviceProvisioningErrors',
-  'members',
-]);
+/** Group properties a delta query may select and track (`members` is reported as members@delta). */
+const groupDeltaProperties = new Set<string>([...defaultGroupSelect, 'members']);
 
 interface Resource {
   shape: ResourceShape;
