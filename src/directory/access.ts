@@ -84,7 +84,9 @@ export async function resolveActor(db: Db, principal: Principal): Promise<Actor>
   }
   const user = await usersRepo.get(db, principal.tenantId, principal.userId ?? '');
   // A token whose user was deleted since issue is as good as no token.
-  if (!user || !user.user.accountEnabled) throw errors.unauthenticated('Access token validation failure. The user no longer exists or is disabled.');
+  const gone = () => errors.unauthenticated('Access token validation failure. The user no longer exists or is disabled.');
+  if (!user) throw gone();
+  if (!user.user.accountEnabled) throw gone();
   const isAdmin = user.roles.some((r) => adminRoles.has(r));
   let readLevel: ReadLevel = 'all';
   if (!isAdmin) {

@@ -11,7 +11,7 @@ import { userFromData } from '../../store/repos/users.js';
 import { renderDirectoryObject } from './groups.js';
 import type { GraphContext } from './index.js';
 import { serviceRoot, tenantOf } from './index.js';
-import { countCollection, nextLinkFor, parseSelectParam, project, readCollectionQuery, runCollectionQuery } from './query.js';
+import { collectionBody, countCollection, parseSelectParam, project, readCollectionQuery, runCollectionQuery } from './query.js';
 
 type IdParams = { Params: { id: string } };
 type Query = Record<string, string | undefined>;
@@ -56,12 +56,8 @@ export function directoryRoutes(ctx: GraphContext) {
       requireRecycleBinRead(req.actor);
       const query = readCollectionQuery(req, allUserProperties, 'user');
       const result = await runCollectionQuery(ctx.deps.store.db, userCatalog, tenantOf(req), query, true);
-      return {
-        '@odata.context': `${root(req)}/$metadata#directoryObjects/microsoft.graph.user${query.select ? `(${query.select.join(',')})` : ''}`,
-        ...(result.count !== undefined ? { '@odata.count': result.count } : {}),
-        value: result.data.map((d) => project(userFromData(d), query.select, deletedUserSelect)),
-        ...(result.next ? { '@odata.nextLink': nextLinkFor(req, `${req.protocol}://${req.host}`, result.next) } : {}),
-      };
+      const value = result.data.map((d) => project(userFromData(d), query.select, deletedUserSelect));
+      return collectionBody(req, ctx.version, 'directoryObjects/microsoft.graph.user', query.select, value, result.count, result.next);
     });
 
     app.get('/directory/deletedItems/microsoft.graph.user/$count', async (req, reply) => {

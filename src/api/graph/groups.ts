@@ -11,7 +11,7 @@ import {
 import type { GraphContext } from './index.js';
 import { serviceRoot, tenantOf } from './index.js';
 import {
-  countCollection, decodeSkipToken, isEventual, nextLinkFor, parseSelectParam, parseTop, project, readCollectionQuery,
+  collectionBody, countCollection, decodeSkipToken, isEventual, nextLinkFor, parseSelectParam, parseTop, project, readCollectionQuery,
   runCollectionQuery,
 } from './query.js';
 
@@ -73,12 +73,8 @@ export function groupRoutes(ctx: GraphContext) {
       requireEnumerate(req.actor, 'Group.Read.All');
       const query = readCollectionQuery(req, allGroupProperties, 'group');
       const result = await runCollectionQuery(ctx.deps.store.db, groupCatalog, tenantOf(req), query);
-      return {
-        '@odata.context': `${root(req)}/$metadata#groups${query.select ? `(${query.select.join(',')})` : ''}`,
-        ...(result.count !== undefined ? { '@odata.count': result.count } : {}),
-        value: result.data.map((d) => project(JSON.parse(d) as Group, query.select, defaultGroupSelect)),
-        ...(result.next ? { '@odata.nextLink': nextLinkFor(req, originOf(req), result.next) } : {}),
-      };
+      const value = result.data.map((d) => project(JSON.parse(d) as Group, query.select, defaultGroupSelect));
+      return collectionBody(req, ctx.version, 'groups', query.select, value, result.count, result.next);
     });
 
     app.get('/groups/$count', async (req, reply) => {

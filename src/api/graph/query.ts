@@ -122,6 +122,20 @@ export function project<T extends Record<string, unknown>>(obj: T, select: reado
   return out;
 }
 
+/** A collection page in Graph's shape: context (with the $select), count when asked, items, absolute nextLink. */
+export function collectionBody(
+  req: FastifyRequest, version: string, entitySet: string, select: readonly string[] | undefined,
+  value: unknown[], count?: number, next?: Cursor,
+) {
+  const origin = `${req.protocol}://${req.host}`;
+  return {
+    '@odata.context': `${origin}/${version}/$metadata#${entitySet}${select ? `(${select.join(',')})` : ''}`,
+    ...(count !== undefined ? { '@odata.count': count } : {}),
+    value,
+    ...(next ? { '@odata.nextLink': nextLinkFor(req, origin, next) } : {}),
+  };
+}
+
 export interface ListPage {
   value: Record<string, unknown>[];
   count?: number;

@@ -8,7 +8,7 @@ import { createUser, deleteUser, getUser, updateUser } from '../../directory/use
 import { userFromData } from '../../store/repos/users.js';
 import type { GraphContext } from './index.js';
 import { serviceRoot, tenantOf } from './index.js';
-import { countCollection, nextLinkFor, parseSelectParam, project, readCollectionQuery, runCollectionQuery } from './query.js';
+import { collectionBody, countCollection, parseSelectParam, project, readCollectionQuery, runCollectionQuery } from './query.js';
 
 type IdParams = { Params: { id: string } };
 
@@ -27,13 +27,8 @@ export function userRoutes(ctx: GraphContext) {
       requireEnumerate(req.actor, 'User.Read.All');
       const query = readCollectionQuery(req, allUserProperties, 'user');
       const page = await runCollectionQuery(ctx.deps.store.db, userCatalog, tenantOf(req), query);
-      const root = serviceRoot(req, ctx.version);
-      return {
-        '@odata.context': `${root}/$metadata#users${query.select ? `(${query.select.join(',')})` : ''}`,
-        ...(page.count !== undefined ? { '@odata.count': page.count } : {}),
-        value: page.data.map((d) => project(userFromData(d), query.select, defaultUserSelect)),
-        ...(page.next ? { '@odata.nextLink': nextLinkFor(req, `${req.protocol}://${req.host}`, page.next) } : {}),
-      };
+      const value = page.data.map((d) => project(userFromData(d), query.select, defaultUserSelect));
+      return collectionBody(req, ctx.version, 'users', query.select, value, page.count, page.next);
     });
 
     app.get('/users/$count', async (req, reply) => {
