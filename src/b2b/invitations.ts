@@ -5,6 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { DomainError, errors } from '../domain/errors.js';
+import { newObjectId } from '../domain/ids.js';
 import { proxyAddressesFor, type User, type UserRecord, type UserType } from '../domain/user.js';
 import { type Actor, authorizationPolicy, requireAppPermission } from '../directory/access.js';
 import { adminRoles } from '../identity/permissions.js';
@@ -150,7 +151,7 @@ async function createB2bUser(db: Db, tenant: TenantRecord, req: InvitationReques
   }
   const upn = b2bUserPrincipalName(req.email, tenant.domain, attempt);
   const user: User = {
-    id: randomUUID(), userPrincipalName: upn, mailNickname: b2bMailNickname(req.email, attempt),
+    id: newObjectId(), userPrincipalName: upn, mailNickname: b2bMailNickname(req.email, attempt),
     // Entra names an invitee without a display name after the address's local part.
     displayName: req.displayName ?? req.email.slice(0, req.email.indexOf('@')),
     accountEnabled: true, userType: req.userType, mail: req.email, otherMails: [req.email], proxyAddresses: proxyAddressesFor(req.email),

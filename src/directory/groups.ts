@@ -2,9 +2,9 @@
 // Only security groups (securityEnabled, not mail-enabled, no groupTypes) exist here; Microsoft 365 and
 // dynamic groups are refused with a clear 400. Every mutation is one transaction that also appends the
 // group's change-log entry (membership changes as `updated` with props ['members']).
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { DomainError, errors } from '../domain/errors.js';
+import { newObjectId } from '../domain/ids.js';
 import type { User } from '../domain/user.js';
 import { type Change, changesRepo } from '../store/repos/changes.js';
 import { type Group, groupsRepo } from '../store/repos/groups.js';
@@ -97,7 +97,7 @@ export function securityIdentifierFor(id: string): string {
 }
 
 function newGroup(props: Record<string, unknown>, now: string): Group {
-  const id = randomUUID();
+  const id = newObjectId();
   const group: Record<string, unknown> = Object.fromEntries(defaultGroupSelect.map((k) => [k, null]));
   for (const k of ['creationOptions', 'groupTypes', 'proxyAddresses', 'resourceBehaviorOptions', 'resourceProvisioningOptions',
     'onPremisesProvisioningErrors', 'serviceProvisioningErrors']) group[k] = [];

@@ -15,9 +15,10 @@ export interface ImportResult {
   failed: { index: number; code: string; message: string }[];
 }
 
-// One transaction per chunk: big enough to amortize the commit, small enough that the write lock is
-// released every few tens of milliseconds for online traffic.
-const CHUNK = 2000;
+// One transaction per chunk of 10,000 users: commits (and WAL checkpoints) are amortized over many rows,
+// measured 1.3–1.5× faster than 2,000-user chunks. The price: online writes wait up to ~1.5 s for the
+// write lock while a chunk commits; reads are never blocked (WAL).
+const CHUNK = 10_000;
 
 /**
  * Items are Graph user bodies; `passwordProfile` is optional here (imported users without one cannot

@@ -1,7 +1,7 @@
 // Tenant-scoped user use cases: create, read, update, soft delete, restore, permanent delete, purge.
 // Each mutation is one transaction that writes the user and the tenant's change log together.
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
+import { newObjectId } from '../domain/ids.js';
 import { DomainError, errors } from '../domain/errors.js';
 import {
   parseUserBody, proxyAddressesFor, type User, type UserRecord, validatePasswordComplexity, validateUpn,
@@ -46,7 +46,7 @@ export function newUser(props: Record<string, unknown>, issuerDomain: string, no
     externalUserStateChangeDateTime: null,
     showInAddressList: null,
     ...rest,
-    id: randomUUID(),
+    id: newObjectId(),
     userPrincipalName: upn,
     displayName: String(props.displayName),
     accountEnabled: Boolean(props.accountEnabled),

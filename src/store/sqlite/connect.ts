@@ -10,10 +10,14 @@ export function connectSqlite(path: string): Store {
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');
   raw.pragma('busy_timeout = 5000');
-  raw.pragma('cache_size = -131072');
+  // 512 MiB of page cache: the directory's indexes stay in memory up to a few million users.
+  raw.pragma('cache_size = -524288');
   raw.pragma('temp_store = MEMORY');
+  // Checkpoint every ~40 MiB of WAL instead of SQLite's 4 MiB: a bulk-import transaction dirties far more
+  // than 4 MiB, and checkpointing after every one of them doubled its commit time (bench/).
+  raw.pragma('wal_autocheckpoint = 10000');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return {
     dialect: 'sqlite',
     db,
@@ -35,6 +39,33 @@ export function connectSqlite(path: string): Store {
     },
     async close() {
       await db.destroy();
+    },
+  };
+}
+
+// Kysely prepares every statement it runs. The SQL of a given query shape is the same text every time
+// (values are bound parameters), so keeping prepared statements by text saves the parse and plan:
+// measured ~10 % of a bulk import and a large share of a people-search request. Bounded so ad-hoc shapes
+// can't grow it without limit; evicts the least recently used.
+const STATEMENT_CACHE_SIZE = 500;
+
+function withStatementCache(raw: Database.Database) {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      raw.close();
+    },
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (stmt) {
+        cache.delete(text);
+      } else {
+        stmt = raw.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(text, stmt);
+      return stmt;
     },
   };
 }
