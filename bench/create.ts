@@ -3,7 +3,10 @@
 //     every body carries a password, which openmto hashes with scrypt (N=2^14) inside the request.
 //  b) the cost of that KDF alone (hashSecret, in process), to say where the server's time goes;
 //  c) the same users through the import path one at a time (one transaction each), in process, with no
-//     password and no HTTP: the create path's storage + validation cost without the KDF.
+//     password and no HTTP: the create path's storage + validation cost without the KDF;
+//  d) POST /v1.0/invitations over HTTPS for the same people (B2B members, no password): Graph's other way
+//     to create a user, with the whole HTTPS + auth + transaction path and no KDF — the like-for-like
+//     comparison with an LDAP add that carries no password.
 // Anchor: OpenLDAP `ldap-peer.sh ldapadd 1` (online, durable, one client) over the same users.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,6 +42,7 @@ export interface CreateMeasurement {
   /** msPerHash is CPU time. */
   kdf: { hashes: number; msPerHash: number; wallMsPerHash: number };
   inProcessNoPassword: CreateInProcess;
+  httpsInvitations: CreateHttps;
 }
 
 const PASSWORD = 'Bench-Passw0rd!';
@@ -47,32 +51,41 @@ const stats = (lat: number[]) => {
   return { p50_ms: round(pct(lat, 50)), p99_ms: round(pct(lat, 99)) };
 };
 
-async function httpsCreates(dataDir: string, n: number): Promise<CreateHttps> {
+type BodyMaker = (from: number, count: number, domain: string) => Promise<string[]>;
+
+const userBodies: BodyMaker = async (from, count, domain) =>
+  (await makeBodies(from, count, domain, PASSWORD)).map((b) => JSON.stringify(b));
+
+// The generated mail (given.surname.N@tNNN.example.com) is unique per person and outside the tenant's domain.
+const invitationBodies: BodyMaker = async (from, count, domain) =>
+  (await makeBodies(from, count, domain)).map((b) =>
+    JSON.stringify({ invitedUserEmailAddress: b.mail, invitedUserDisplayName: b.displayName, inviteRedirectUrl: 'https://example.com/', invitedUserType: 'Member' }));
+
+async function httpsCreates(dataDir: string, n: number, path: string, bodiesFor: BodyMaker): Promise<CreateHttps> {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
-  const server = await startServer(dataDir, 'openmto-serve-create');
+  const server = await startServer(dataDir, `openmto-serve-create${path.replace(/\W/g, '-')}`);
   try {
     const tenant = await createTenantCli(dataDir, 'Bench creates', 'creates.openmto.test');
     const token = await server.client.token(tenant);
     // Warm the route (JIT, prepared statements) with a few creates outside the timed run, as the peers
-    // warm up their clients; these users are numbered after the timed ones so no UPN collides.
-    const warm = await makeBodies(n, 20, tenant.domain, PASSWORD);
-    for (const b of warm) await server.client.send('POST', '/v1.0/users', { token, body: JSON.stringify(b) });
-    const bodies = (await makeBodies(0, n, tenant.domain, PASSWORD)).map((b) => JSON.stringify(b));
+    // warm up their clients; these users are numbered after the timed ones so nothing collides.
+    for (const body of await bodiesFor(n, 20, tenant.domain)) await server.client.send('POST', path, { token, body });
+    const bodies = await bodiesFor(0, n, tenant.domain);
     const lat: number[] = [];
     const s0 = procCpuSec(server.pid);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (const body of bodies) {
       const t = performance.now();
-      const r = await server.client.send('POST', '/v1.0/users', { token, body });
+      const r = await server.client.send('POST', path, { token, body });
       lat.push(performance.now() - t);
-      if (r.status !== 201) throw new Error(`POST /users: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+      if (r.status !== 201) throw new Error(`POST ${path}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
     }
     const seconds = (performance.now() - t0) / 1000;
     const serverCpu = procCpuSec(server.pid) - s0;
     const c = process.cpuUsage(c0);
-    log(`HTTPS creates: ${n} in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s)`);
+    log(`HTTPS creates via ${path}: ${n} in ${seconds.toFixed(2)} s (${Math.round(n / seconds)}/s)`);
     server.client.close();
     return {
       n, seconds: round(seconds, 2), perSec: round(n / seconds, 1), ...stats(lat),
@@ -119,9 +132,10 @@ async function inProcessCreates(dataDir: string, n: number): Promise<CreateInPro
 }
 
 export async function measureCreates(workDir: string, n: number): Promise<CreateMeasurement> {
-  const https = await httpsCreates(join(workDir, 'creates-https'), n);
+  const https = await httpsCreates(join(workDir, 'creates-https'), n, '/v1.0/users', userBodies);
+  const httpsInvitations = await httpsCreates(join(workDir, 'creates-invitations'), n, '/v1.0/invitations', invitationBodies);
   const kdf = await kdfCost(50);
   const inProcessNoPassword = await inProcessCreates(join(workDir, 'creates-inproc'), n);
   log(`KDF ${kdf.msPerHash} ms/hash; in-process no-password creates ${inProcessNoPassword.perSec}/s`);
-  return { https, kdf, inProcessNoPassword };
+  return { https, kdf, inProcessNoPassword, httpsInvitations };
 }

@@ -51,6 +51,14 @@ function summaryRows(r: Results): Row[] {
       peer: peer ? `${num(peer.rate)} (ldapadd, N=${num(peer.n)})` : '–', ratio: ratio === undefined ? '–' : `${round(ratio, 3)}×`,
       target: '≥ 1× OpenLDAP', ok: ratio === undefined ? undefined : ratio >= 1,
     });
+    const ir = peer && ours.httpsInvitations ? ours.httpsInvitations.perSec / peer.rate : undefined;
+    if (ours.httpsInvitations) {
+      rows.push({
+        what: `2c. user create over HTTPS without a password: POST /invitations (B2B member), 1 client (creates/s)`,
+        ours: num(ours.httpsInvitations.perSec, 1), peer: peer ? `${num(peer.rate)} (ldapadd, no password)` : '–',
+        ratio: ir === undefined ? '–' : `${round(ir, 3)}×`, target: '≥ 1× OpenLDAP (like for like)', ok: ir === undefined ? undefined : ir >= 1,
+      });
+    }
     const nr = peer ? ours.inProcessNoPassword.perSec / peer.rate : undefined;
     rows.push({
       what: '2b. same users, import path one at a time, in process, no password (creates/s; information)',
@@ -151,6 +159,10 @@ export function renderReport(r: Results): string {
     out.push(`## 2. Single-user create (${num(h.n)} users, 1 client)`, '');
     out.push(table(['', 'creates/s', 'p50 ms', 'p99 ms', 'server CPU ms/create'], [
       ['openmto POST /v1.0/users over HTTPS (password → scrypt N=2^14)', h.perSec, h.p50_ms, h.p99_ms, h.serverCpuMsPerCreate],
+      ...(ours.httpsInvitations ? [[
+        'openmto POST /v1.0/invitations over HTTPS (B2B member, no password)', ours.httpsInvitations.perSec, ours.httpsInvitations.p50_ms,
+        ours.httpsInvitations.p99_ms, ours.httpsInvitations.serverCpuMsPerCreate,
+      ]] : []),
       ['openmto importUsers([one user]) in process, no password, no HTTP', ours.inProcessNoPassword.perSec, ours.inProcessNoPassword.p50_ms, ours.inProcessNoPassword.p99_ms, `${ours.inProcessNoPassword.cpuMsPerCreate} (process CPU)`],
       ...(peer ? [[`OpenLDAP ldapadd online, durable, 1 client (N=${num(peer.n)}, fresh DB)`, num(peer.rate), `${round((1000 * peer.seconds) / peer.n, 2)} (mean)`, '–', '–']] : []),
     ]), '');

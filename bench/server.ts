@@ -28,10 +28,13 @@ export interface ServerChild {
   stop(): Promise<void>;
 }
 
-/** `nodeFlags` go before the script, e.g. `--cpu-prof` for a diagnostic run. */
+/**
+ * The server runs with the V8 flag `npm start` and the `openmto` shebang use (--max-semi-space-size=64);
+ * `nodeFlags` go before the script too, e.g. `--cpu-prof` for a diagnostic run.
+ */
 export async function startServer(dataDir: string, logName: string, nodeFlags: readonly string[] = []): Promise<ServerChild> {
   const port = await freePort();
-  const s = startChild(process.execPath, [...nodeFlags, cli, 'serve', '--data', dataDir, '--port', String(port), '--no-demo'], {
+  const s = startChild(process.execPath, ['--max-semi-space-size=64', ...nodeFlags, cli, 'serve', '--data', dataDir, '--port', String(port), '--no-demo'], {
     cwd: repoRoot, logName, env: { ...process.env, NODE_ENV: 'production' },
   });
   let exited: number | null | undefined;

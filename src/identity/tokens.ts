@@ -163,8 +163,37 @@ export class TokenService {
   }
 
   /** Verifies a bearer token: signature, lifetime, audience, and that its tenant still exists. */
+  /**
+   * Tokens already verified, by their exact text: a signature check (RSA through WebCrypto, on the thread
+   * pool) is the largest per-request cost after the query itself, and a client sends the same token for an
+   * hour. An entry is only ever a token that passed every check; it is dropped at the token's expiry, and the
+   * tenant is still looked up on every request (a deleted tenant's tokens stop at once). Bounded, oldest first.
+   */
+  private readonly verified = new Map<string, { principal: Principal; exp: number }>();
+  private static readonly VERIFIED_CACHE_SIZE = 10_000;
+
+  /** Verifies a bearer token: signature, lifetime, audience, and that its tenant still exists. */
   async verify(token: string | undefined): Promise<Principal> {
     if (!token) throw errors.unauthenticated('Access token is empty.');
+    const nowS = this.clock.now().getTime() / 1000;
+    const hit = this.verified.get(token);
+    let principal: Principal;
+    if (hit && hit.exp + 30 > nowS) {
+      principal = hit.principal;
+    } else {
+      if (hit) this.verified.delete(token);
+      const { principal: p, exp } = await this.verifySignedToken(token);
+      principal = p;
+      if (this.verified.size >= TokenService.VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, { principal, exp });
+    }
+    if (!(await tenantsRepo.exists(this.store.db, principal.tenantId))) {
+      throw errors.unauthenticated('Access token validation failure. Unknown tenant.');
+    }
+    return principal;
+  }
+
+  private async verifySignedToken(token: string): Promise<{ principal: Principal; exp: number }> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, async (header) => {
@@ -179,9 +208,9 @@ export class TokenService {
     }
     const tid = typeof payload.tid === 'string' ? payload.tid : '';
     if (!payload.iss?.endsWith(`/${tid}/v2.0`)) throw errors.unauthenticated('Access token validation failure. Invalid issuer.');
-    if (!(await tenantsRepo.find(this.store.db, tid))) throw errors.unauthenticated('Access token validation failure. Unknown tenant.');
+    if (typeof payload.exp !== 'number') throw errors.unauthenticated('Access token validation failure. Missing expiry.');
     const kind = payload.idtyp === 'user' ? 'user' : 'app';
-    return {
+    const principal: Principal = {
       tenantId: tid,
       kind,
       appId: String(payload.appid ?? ''),
@@ -189,5 +218,6 @@ export class TokenService {
       scopes: new Set(typeof payload.scp === 'string' ? payload.scp.split(' ') : []),
       ...(kind === 'user' ? { userId: String(payload.oid) } : {}),
     };
+    return { principal, exp: payload.exp };
   }
 }

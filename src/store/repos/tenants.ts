@@ -29,6 +29,10 @@ export const tenantsRepo = {
     const row = await db.selectFrom('tenants').selectAll().where((eb) => eb.or([eb('id', '=', key), eb('domain', '=', key)])).executeTakeFirst();
     return row ? fromRow(row) : undefined;
   },
+  /** By id only: the per-request check that a token's tenant still exists. */
+  async exists(db: Db, tenantId: string): Promise<boolean> {
+    return (await db.selectFrom('tenants').select('id').where('id', '=', tenantId).executeTakeFirst()) !== undefined;
+  },
   async list(db: Db): Promise<TenantRecord[]> {
     return (await db.selectFrom('tenants').selectAll().orderBy('created_at').orderBy('id').execute()).map(fromRow);
   },
