@@ -26,6 +26,8 @@ export interface ImportMeasurement {
   tenant: BenchTenant;
   profile?: ProfileSummary;
   sql?: SqlShare[];
+  /** rows/s of every repeat, when the measurement is the median of several. */
+  runs?: number[];
 }
 
 const dbMB = (dir: string) =>
@@ -84,6 +86,7 @@ export interface SqlitePeer {
   phaseD: { seconds: number; rows_per_s: number };
   dbMB?: number;
   lines: Record<string, unknown>[];
+  runs?: number[];
 }
 
 /** `sqlite-limit/bench.mjs --rows N` (all phases; we report D), scratch under bench/.data/peers. */

@@ -1,7 +1,9 @@
 // BENCHMARKS.md: machine, then one summary row per target (ours, the peer measured in the same run, the
 // ratio, the target, pass/fail), then the details of each measurement and the raw results as JSON.
+import { dirname } from 'node:path';
+import { IMPORT_CHUNK } from '../src/directory/import.js';
 import type { CreateMeasurement } from './create.js';
-import { type Machine, round } from './env.js';
+import { type Machine, repoRoot, round } from './env.js';
 import type { ImportMeasurement, SqlitePeer } from './import.js';
 import type { LdapAddResult, LdapSearchResult } from './ldap.js';
 import type { SqlSide } from './plan.js';
@@ -137,7 +139,7 @@ export function renderReport(r: Results): string {
   if (r.import) {
     const { ours, peer, diagnosis } = r.import;
     out.push(`## 1. Bulk import (${human(ours.rows)} users, one tenant)`, '');
-    out.push(`openmto: \`importUsers\` (src/directory/import.ts) in process, fresh SQLite file (WAL, synchronous=NORMAL, the store's own pragmas), tenant made by \`openmto tenant create\`; chunks of 2,000 users per transaction (the import's own chunking); users, user_values, search_tokens and change_log written together. Body generation (${ours.generateSeconds} s) is outside the timing, as in the peer.`, '');
+    out.push(`openmto: \`importUsers\` (src/directory/import.ts) in process, fresh SQLite file (WAL, synchronous=NORMAL, the store's own pragmas), tenant made by \`openmto tenant create\`; chunks of ${num(IMPORT_CHUNK)} users per transaction (the import's own chunking); users, user_values, search_tokens and change_log written together. Body generation (${ours.generateSeconds} s) is outside the timing, as in the peer.${ours.runs ? ` Each side ran ${ours.runs.length} times, interleaved; the medians are compared (openmto: ${ours.runs.map((v) => num(v)).join(', ')} rows/s; SQLite D: ${(r.import?.peer?.runs ?? []).map((v) => num(v)).join(', ')} rows/s).` : ''}`, '');
     out.push(table(['', 'rows', 'seconds', 'rows/s', 'DB MB', 'peak RSS MB'], [
       ['openmto importUsers', num(ours.rows), ours.seconds, num(ours.rowsPerSec), ours.dbMB, ours.peakRssMB],
       ...(peer ? [['SQLite peer phase D (3 B-tree + FTS5 triggers, 10k-row txns)', num(peer.rows), peer.phaseD.seconds, num(peer.phaseD.rows_per_s), peer.dbMB ?? '–', '–']] : []),
@@ -201,6 +203,11 @@ export function renderReport(r: Results): string {
     out.push(...sqlSection(r.scale.sql));
   }
 
-  out.push('## Raw results', '', '```json', JSON.stringify(r, null, 1), '```', '');
+  // Paths are written relative to the repository, so the report says nothing about the machine's layout.
+  const parent = dirname(repoRoot);
+  const relative = (v: string) =>
+    v.startsWith(`${repoRoot}/`) ? v.slice(repoRoot.length + 1) : v.startsWith(`${parent}/`) ? `../${v.slice(parent.length + 1)}` : v;
+  const raw = JSON.stringify(r, (_k, v) => (typeof v === 'string' ? relative(v) : v), 1);
+  out.push('## Raw results', '', '```json', raw, '```', '');
   return out.join('\n');
 }

@@ -65,7 +65,8 @@ function fromRow(row: UserRow): UserRecord {
 /** Parses the `data` column as returned by list queries. */
 export function userFromData(data: string): User {
   const u = JSON.parse(data) as User & { '@openmto.roles'?: string[] };
-  delete u['@openmto.roles'];
+  // Only users holding a role carry the key; deleting unconditionally would slow every parsed object.
+  if (u['@openmto.roles'] !== undefined) delete u['@openmto.roles'];
   return u;
 }
 
