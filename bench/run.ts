@@ -43,7 +43,7 @@ for (const [k, v] of [['size', size], ['big', big], ['creates', creates]] as con
 const official = !only && !skipPeers && size === 100000 && big === 1000000;
 const outFile = args.out ?? (official ? join(repoRoot, 'BENCHMARKS.md') : join(dataRoot, 'BENCHMARKS.dev.md'));
 
-const work = join(dataRoot, 'work');
+const work = join(dataRoot, 'runs');
 const dirSize = join(work, `import-${size}`);
 const dirBig = join(work, `import-${big}`);
 
