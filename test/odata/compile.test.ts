@@ -294,6 +294,33 @@ compileSuite('SQLite', async () => {
   return { db, close: () => db.destroy() };
 });
 
+describe('multi-word search terms', () => {
+  test('the page walks the rarest word of a term, measured by a bounded count', async () => {
+    const queries: CompiledQuery[] = [];
+    const db = new Kysely<Schema>({
+      dialect: new SqliteDialect({ database: new Database(':memory:') }),
+      log: (e) => {
+        if (e.level === 'query') queries.push(e.query);
+      },
+    });
+    await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+    // 300 objects have a "mar…" token, 2 have "zol…": walking "zol" probes 2 rows instead of 300.
+    const rows = Array.from({ length: 300 }, (_, i) => ({ tenant_id: T1, object_type: 'user', prop: 'displayName', token: `mar${i}`, object_id: `o${i}` }));
+    rows.push({ tenant_id: T1, object_type: 'user', prop: 'displayName', token: 'zoltan', object_id: 'o1' });
+    rows.push({ tenant_id: T1, object_type: 'user', prop: 'displayName', token: 'zola', object_id: 'o2' });
+    await db.insertInto('search_tokens').values(rows).execute();
+    for (const text of ['mar zol', 'zol mar']) {
+      queries.length = 0;
+      await listObjects(db, userCatalog, T1, { search: parseSearch(`"displayName:${text}"`), top: 25, advanced: true, count: false, deleted: false });
+      const page = queries.find((q) => q.sql.includes('search_tokens as drv'));
+      assert.ok(page, 'a token-driven page query ran');
+      assert.ok((page.parameters as unknown[]).includes('zol'), `"${text}" walks the rare word`);
+      assert.ok(!(page.parameters as unknown[]).slice(0, 5).includes('mar'), `"${text}" does not walk the common word`);
+    }
+    await db.destroy();
+  });
+});
+
 describe('SQLite query plans', () => {
   test('startsWith, endsWith, search and any() use indexes, never a scan of users', async () => {
     const raw = new Database(':memory:');
