@@ -258,3 +258,16 @@ export async function ensureLdapts(): Promise<void> {
     await run('npm', ['install', '--include=dev', '--no-audit', '--no-fund'], { cwd: repoRoot, logName: 'npm' });
   }
 }
+
+/** What every people-search run reports, ours and the OpenLDAP peer's alike, so the report compares like with like. */
+export interface SearchStats {
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+  qps: number;
+  avg_returned: number;
+  pct_at_limit: number;
+  zero_hit: number;
+  server_cpu_us_per_query: number;
+  client_cpu_us_per_query: number;
+}

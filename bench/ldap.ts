@@ -3,7 +3,7 @@
 // own absolute LDAP_PEER_DIR under bench/.data/peers, and slapd listens on a free port.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { alive, dataRoot, freePort, killPid, log, onCleanup, peersDir, repoRoot, run } from './env.js';
+import { alive, dataRoot, freePort, killPid, log, onCleanup, peersDir, repoRoot, run, type SearchStats } from './env.js';
 
 const script = () => join(peersDir, 'openldap/ldap-peer.sh');
 const cwd = () => join(dataRoot, 'peers');
@@ -58,18 +58,9 @@ export async function ldapStart(set: LdapSet): Promise<{ pid: number; stop: () =
   return { pid, stop: () => handle.stop() };
 }
 
-export interface LdapSearchResult {
+export interface LdapSearchResult extends SearchStats {
   filter: 'brief' | 'anr';
   scope: 'global' | 'tenant';
-  p50_ms: number;
-  p90_ms: number;
-  p99_ms: number;
-  qps: number;
-  avg_returned: number;
-  pct_at_limit: number;
-  zero_hit: number;
-  server_cpu_us_per_query: number;
-  client_cpu_us_per_query: number;
   [k: string]: unknown;
 }
 

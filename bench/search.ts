@@ -6,7 +6,7 @@
 //
 // Server CPU per query is the server child's utime+stime (/proc) across the timed 2,000 queries only.
 import { performance } from 'node:perf_hooks';
-import { pct, procCpuSec, round } from './env.js';
+import { pct, procCpuSec, round, type SearchStats } from './env.js';
 import type { HttpsClient } from './server.js';
 
 export type QueryKind = 'filter' | 'search';
@@ -27,22 +27,13 @@ export function queryPath(kind: QueryKind, p: string): { path: string; headers: 
   return { path: `/v1.0/users?$search=${enc(`"displayName:${p}" OR "mail:${p}"`)}${select}`, headers: { consistencylevel: 'eventual' } };
 }
 
-export interface SearchResult {
+export interface SearchResult extends SearchStats {
   kind: QueryKind;
   users: number;
   queries: number;
   /** Set when the time budget stopped the run before all prefixes were sent. */
   truncated?: string;
-  p50_ms: number;
-  p90_ms: number;
-  p99_ms: number;
   max_ms: number;
-  qps: number;
-  avg_returned: number;
-  pct_at_limit: number;
-  zero_hit: number;
-  server_cpu_us_per_query: number;
-  client_cpu_us_per_query: number;
 }
 
 export async function runSearch(

@@ -3,17 +3,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { groupCatalog } from '../../domain/catalog.js';
 import { errors } from '../../domain/errors.js';
 import { allUserProperties, defaultUserSelect } from '../../domain/user.js';
-import { guestVisibleUserProperties, requireEnumerate } from '../../directory/access.js';
+import { guestVisibleUserProperties } from '../../directory/access.js';
 import {
   addGroupMember, allGroupProperties, countGroupMembers, createGroup, type DirectoryObject, defaultGroupSelect, deleteGroup,
   type Group, getGroup, listGroupMembers, listMemberOf, removeGroupMember, updateGroup,
 } from '../../directory/groups.js';
 import type { GraphContext } from './index.js';
 import { serviceRoot, tenantOf } from './index.js';
-import {
-  collectionBody, countCollection, decodeSkipToken, isEventual, nextLinkFor, parseSelectParam, parseTop, project, readCollectionQuery,
-  runCollectionQuery,
-} from './query.js';
+import { decodeSkipToken, isEventual, nextLinkFor, parseSelectParam, parseTop, project, registerCollection } from './query.js';
 
 type IdParams = { Params: { id: string } };
 type Query = Record<string, string | undefined>;
@@ -69,18 +66,9 @@ export function groupRoutes(ctx: GraphContext) {
       ...project(group, select, defaultGroupSelect),
     });
 
-    app.get('/groups', async (req) => {
-      requireEnumerate(req.actor, 'Group.Read.All');
-      const query = readCollectionQuery(req, allGroupProperties, 'group');
-      const result = await runCollectionQuery(ctx.deps.store.db, groupCatalog, tenantOf(req), query);
-      const value = result.data.map((d) => project(JSON.parse(d) as Group, query.select, defaultGroupSelect));
-      return collectionBody(req, ctx.version, 'groups', query.select, value, result.count, result.next);
-    });
-
-    app.get('/groups/$count', async (req, reply) => {
-      requireEnumerate(req.actor, 'Group.Read.All');
-      const n = await countCollection(req, ctx.deps.store.db, groupCatalog, tenantOf(req));
-      return reply.type('text/plain').send(String(n));
+    registerCollection(app, ctx.deps.store.db, ctx.version, {
+      entitySet: 'groups', catalog: groupCatalog, permission: 'Group.Read.All', allowedSelect: allGroupProperties,
+      resource: 'group', defaultSelect: defaultGroupSelect, fromData: (d) => JSON.parse(d) as Group,
     });
 
     app.post('/groups', async (req, reply) => {

@@ -1,7 +1,8 @@
 // Graph collection queries: reads $filter/$search/$orderby/$select/$top/$count/$skiptoken off a request,
 // applies Graph's advanced-query rules (ConsistencyLevel: eventual), runs the compiled query and
 // renders the page with @odata.context, @odata.count and an absolute @odata.nextLink.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { requireEnumerate } from '../../directory/access.js';
 import type { ResourceCatalog } from '../../domain/catalog.js';
 import { DomainError, errors } from '../../domain/errors.js';
 import type { FilterNode, OrderBy, SearchNode } from '../../domain/odata.js';
@@ -166,5 +167,35 @@ export async function countCollection(req: FastifyRequest, db: Db, catalog: Reso
   const search = q.$search !== undefined ? parseSearch(q.$search) : undefined;
   return countObjects(db, catalog, tenantId, {
     ...(filter ? { filter } : {}), ...(search ? { search } : {}), advanced: true, deleted,
+  });
+}
+
+export interface CollectionSpec {
+  /** Entity set, also the route path: `users` serves GET /users and GET /users/$count. */
+  entitySet: string;
+  catalog: ResourceCatalog;
+  /** Application permission that lets an app enumerate it. */
+  permission: string;
+  allowedSelect: ReadonlySet<string>;
+  /** Graph type name for error messages, e.g. `user`. */
+  resource: string;
+  defaultSelect: readonly string[];
+  /** Turns a stored `data` column into the Graph object. */
+  fromData: (data: string) => Record<string, unknown>;
+}
+
+/** GET /{entitySet} (OData list) and GET /{entitySet}/$count for a directory resource, on the caller's tenant. */
+export function registerCollection(app: FastifyInstance, db: Db, version: string, spec: CollectionSpec): void {
+  app.get(`/${spec.entitySet}`, async (req) => {
+    requireEnumerate(req.actor, spec.permission);
+    const query = readCollectionQuery(req, spec.allowedSelect, spec.resource);
+    const page = await runCollectionQuery(db, spec.catalog, req.actor.principal.tenantId, query);
+    const value = page.data.map((d) => project(spec.fromData(d), query.select, spec.defaultSelect));
+    return collectionBody(req, version, spec.entitySet, query.select, value, page.count, page.next);
+  });
+  app.get(`/${spec.entitySet}/$count`, async (req, reply) => {
+    requireEnumerate(req.actor, spec.permission);
+    const n = await countCollection(req, db, spec.catalog, req.actor.principal.tenantId);
+    return reply.type('text/plain').send(String(n));
   });
 }

@@ -3,12 +3,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { userCatalog } from '../../domain/catalog.js';
 import { errors } from '../../domain/errors.js';
 import { allUserProperties, defaultUserSelect, type User } from '../../domain/user.js';
-import { guestVisibleUserProperties, requireEnumerate } from '../../directory/access.js';
+import { guestVisibleUserProperties } from '../../directory/access.js';
 import { createUser, deleteUser, getUser, updateUser } from '../../directory/users.js';
 import { userFromData } from '../../store/repos/users.js';
 import type { GraphContext } from './index.js';
 import { serviceRoot, tenantOf } from './index.js';
-import { collectionBody, countCollection, parseSelectParam, project, readCollectionQuery, runCollectionQuery } from './query.js';
+import { parseSelectParam, project, registerCollection } from './query.js';
 
 type IdParams = { Params: { id: string } };
 
@@ -23,18 +23,9 @@ export function renderUser(req: FastifyRequest, ctx: GraphContext, user: User, s
 
 export function userRoutes(ctx: GraphContext) {
   return async (app: FastifyInstance) => {
-    app.get('/users', async (req) => {
-      requireEnumerate(req.actor, 'User.Read.All');
-      const query = readCollectionQuery(req, allUserProperties, 'user');
-      const page = await runCollectionQuery(ctx.deps.store.db, userCatalog, tenantOf(req), query);
-      const value = page.data.map((d) => project(userFromData(d), query.select, defaultUserSelect));
-      return collectionBody(req, ctx.version, 'users', query.select, value, page.count, page.next);
-    });
-
-    app.get('/users/$count', async (req, reply) => {
-      requireEnumerate(req.actor, 'User.Read.All');
-      const n = await countCollection(req, ctx.deps.store.db, userCatalog, tenantOf(req));
-      return reply.type('text/plain').send(String(n));
+    registerCollection(app, ctx.deps.store.db, ctx.version, {
+      entitySet: 'users', catalog: userCatalog, permission: 'User.Read.All', allowedSelect: allUserProperties,
+      resource: 'user', defaultSelect: defaultUserSelect, fromData: userFromData,
     });
 
     app.post('/users', async (req, reply) => {
