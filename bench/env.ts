@@ -10,8 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 /** The shared peers (read-only): OpenLDAP scripts, SQLite near-limit script, data generator, queries. */
 export const peersDir = resolve(process.env.OPENMTO_PEERS_DIR ?? join(repoRoot, '../shared/peers'));
-/** Scratch space (gitignored): data dirs, peer scratch, logs. */
-export const dataRoot = join(repoRoot, 'bench/.data');
+/** Scratch space for runs, logs and profiles; OPENMTO_BENCH_DIR moves it (two runs side by side). */
+export const dataRoot = process.env.OPENMTO_BENCH_DIR ?? join(repoRoot, 'bench/.data');
 export const logDir = join(dataRoot, 'logs');
 
 export const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);

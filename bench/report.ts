@@ -15,7 +15,7 @@ export interface Results {
   machine: Machine;
   options: { size: number; big: number; creates: number; skipPeers: boolean; only: string | null };
   import?: { ours: ImportMeasurement; peer?: SqlitePeer; diagnosis?: { rows: number; seconds: number; sql: SqlShare[]; profile: ProfileSummary } };
-  search?: { ours: SearchResult[]; sql: SqlSide[]; serverProfile?: ProfileSummary; peer?: { users: number; slapaddSeconds: number; runs: LdapSearchResult[] } };
+  search?: { ours: SearchResult[]; floor?: SearchResult[]; sql: SqlSide[]; serverProfile?: ProfileSummary; peer?: { users: number; slapaddSeconds: number; runs: LdapSearchResult[] } };
   creates?: { ours: CreateMeasurement; peer?: LdapAddResult };
   scale?: { import: ImportMeasurement; ours: SearchResult[]; sql: SqlSide[] };
   errors: { step: string; message: string }[];
@@ -77,6 +77,15 @@ function summaryRows(r: Results): Row[] {
       peer: p ? `${num(p.server_cpu_us_per_query)} (global ${size})` : '–', ratio: ratio === undefined ? '–' : `${round(ratio, 2)}×`,
       target: '≤ 1× OpenLDAP', ok: ratio === undefined ? undefined : ratio <= 1,
     });
+    const floor = r.search?.floor?.find((x) => x.kind === s.kind);
+    if (floor) {
+      const fr = p ? floor.server_cpu_us_per_query / p.server_cpu_us_per_query : undefined;
+      rows.push({
+        what: `3. …, ${s.kind}: server CPU µs/query of a bare node:https server returning the same bytes (the floor; information)`,
+        ours: num(floor.server_cpu_us_per_query), peer: p ? num(p.server_cpu_us_per_query) : '–',
+        ratio: fr === undefined ? '–' : `${round(fr, 2)}×`, target: '(not a target)', ok: undefined,
+      });
+    }
     rows.push({
       what: `3. people search ${size}, ${s.kind}: p99 ms`, ours: `${num(s.p99_ms, 2)}${s.truncated ? ` (${s.queries} queries, cut by budget)` : ''}`, peer: p ? num(p.p99_ms, 2) : '–',
       ratio: p ? `${round(s.p99_ms / p.p99_ms, 2)}×` : '–', target: '≤ 5 ms', ok: s.p99_ms <= 5,
@@ -97,11 +106,12 @@ function summaryRows(r: Results): Row[] {
 const truncation = (results: readonly SearchResult[]) =>
   results.filter((s) => s.truncated).map((s) => `**${s.kind} at ${human(s.users)} was cut short:** ${s.truncated}; its statistics cover only those queries.`);
 
-function searchTable(results: readonly SearchResult[], peers: readonly LdapSearchResult[] = []): string {
-  const ours = results.map((s) => [
-    `openmto ${s.kind === 'filter' ? '$filter startsWith(displayName)' : '$search displayName OR mail'}`, human(s.users), 'one tenant',
+function searchTable(results: readonly SearchResult[], peers: readonly LdapSearchResult[] = [], floor: readonly SearchResult[] = []): string {
+  const row = (label: string, scope: string) => (s: SearchResult) => [
+    `${label} ${s.kind === 'filter' ? '$filter startsWith(displayName)' : '$search displayName OR mail'}`, human(s.users), scope,
     s.p50_ms, s.p90_ms, s.p99_ms, num(s.qps), s.avg_returned, s.pct_at_limit, s.zero_hit, num(s.server_cpu_us_per_query), num(s.client_cpu_us_per_query),
-  ]);
+  ];
+  const ours = [...results.map(row('openmto', 'one tenant')), ...floor.map(row('floor: bare node:https replaying openmto\'s bytes for', '–'))];
   const ldap = peers.map((p) => [
     `OpenLDAP ${p.filter}`, '', p.scope === 'global' ? 'global (ou=people)' : 'tenant (ou=tNNN, 1/20)',
     p.p50_ms, p.p90_ms, p.p99_ms, num(p.qps), p.avg_returned, p.pct_at_limit, p.zero_hit, num(p.server_cpu_us_per_query), num(p.client_cpu_us_per_query),
@@ -185,7 +195,10 @@ export function renderReport(r: Results): string {
     out.push('1 client, closed loop, one keep-alive HTTPS connection, 200 warm-up queries, then the 2,000 prefixes; `$top=25&$select=id,displayName,mail`; `$search` with `ConsistencyLevel: eventual`. Server CPU = the server process\'s utime+stime over the 2,000 timed queries ÷ 2,000 (OpenLDAP: bench-search.mjs `--server-pid`, which samples across warm-up + run). '
       + 'The like-for-like peer row is **global** scope: all generated people live in our one tenant, exactly the population under ou=people. '
       + '`$filter startsWith(displayName)` is attribute-prefix like LDAP `brief`; `$search "displayName:p" OR "mail:p"` is word-prefix on the display name (given name, surname) plus mail prefix, like LDAP `anr`; so their result-set stats should equal brief/global and anr/global.', '');
-    out.push(searchTable(r.search.ours, r.search.peer?.runs), '', ...truncation(r.search.ours).flatMap((t) => [t, '']));
+    out.push(searchTable(r.search.ours, r.search.peer?.runs, r.search.floor), '', ...truncation(r.search.ours).flatMap((t) => [t, '']));
+    if (r.search.floor?.length) {
+      out.push('The **floor** rows are a bare `node:https` server (bench/floor-server.mjs) that answers each request with the exact bytes openmto answered it with, and does nothing else (no auth, no routing, no query), measured with the same client, warm-up and CPU accounting. openmto\'s server CPU minus the floor is what its own work costs per query; the floor itself is what any Node.js HTTPS service pays on this machine before doing any work, next to OpenLDAP\'s whole query over plain LDAP.', '');
+    }
     if (r.search.peer) out.push(`OpenLDAP data: ${num(r.search.peer.users)} users loaded with \`slapadd -q\` in ${r.search.peer.slapaddSeconds} s.`, '');
     out.push(...sqlSection(r.search.sql));
     const sp = r.search.serverProfile;

@@ -14,7 +14,8 @@ import { type ImportMeasurement, importInto, sqlitePeer } from './import.js';
 import { ldapAdd, ldapGen, ldapRemove, ldapSearch, ldapSlapaddQ, ldapStart } from './ldap.js';
 import { sqlSide } from './plan.js';
 import { human, renderReport, type Results } from './report.js';
-import { runSearch, type SearchResult } from './search.js';
+import { type QueryKind, runSearch, type SearchResult } from './search.js';
+import { measureFloor } from './floor.js';
 import { type ProfileSummary, summarizeFile } from './profile.js';
 import { type ServerChild, startServer } from './server.js';
 
@@ -78,10 +79,12 @@ async function baseSet(): Promise<ImportMeasurement> {
   return base;
 }
 
-async function oursSearch(dataDir: string, tenant: ImportMeasurement['tenant'], users: number, queries: string[]): Promise<SearchResult[]> {
+async function oursSearch(
+  dataDir: string, tenant: ImportMeasurement['tenant'], users: number, queries: string[], record?: Map<QueryKind, Map<string, string>>,
+): Promise<SearchResult[]> {
   const server = await startServer(dataDir, `openmto-serve-search-${users}`);
   try {
-    return await searchSets(server, tenant, users, queries);
+    return await searchSets(server, tenant, users, queries, record);
   } finally {
     await server.stop();
   }
@@ -102,11 +105,15 @@ async function profiledSearch(dataDir: string, tenant: ImportMeasurement['tenant
   return summarizeFile(join(dir, file));
 }
 
-async function searchSets(server: ServerChild, tenant: ImportMeasurement['tenant'], users: number, queries: string[]): Promise<SearchResult[]> {
+async function searchSets(
+  server: ServerChild, tenant: ImportMeasurement['tenant'], users: number, queries: string[], record?: Map<QueryKind, Map<string, string>>,
+): Promise<SearchResult[]> {
   const token = await server.client.token(tenant);
   const out: SearchResult[] = [];
   for (const kind of ['filter', 'search'] as const) {
-    const r = await runSearch(server.client, token, server.pid, kind, queries, users);
+    const bodies = new Map<string, string>();
+    record?.set(kind, bodies);
+    const r = await runSearch(server.client, token, server.pid, kind, queries, users, record ? bodies : undefined);
     log(`openmto ${kind} @${human(users)}: p50 ${r.p50_ms} p99 ${r.p99_ms} ms, ${r.server_cpu_us_per_query} µs server CPU/q, avg ${r.avg_returned} rows`);
     out.push(r);
   }
@@ -169,8 +176,10 @@ async function main(): Promise<void> {
   if (wanted('search')) {
     await step(`3. people search ${human(size)}`, async () => {
       const set = await baseSet();
-      const ours = await oursSearch(set.dataDir, set.tenant, size, queries);
-      results.search = { ours, sql: await sqlSide(set.dataDir, set.tenant.tenantId, size, queries) };
+      const recorded = new Map<QueryKind, Map<string, string>>();
+      const ours = await oursSearch(set.dataDir, set.tenant, size, queries, recorded);
+      const floor = await measureFloor(join(set.dataDir, 'tls'), work, recorded, queries, size);
+      results.search = { ours, floor, sql: await sqlSide(set.dataDir, set.tenant.tenantId, size, queries) };
       if (args.profile) results.search.serverProfile = await profiledSearch(set.dataDir, set.tenant, size, queries);
       if (skipPeers) return;
       const ldap = await ldapGen(`ldap-${size}`, size);

@@ -36,13 +36,16 @@ export interface SearchResult extends SearchStats {
   max_ms: number;
 }
 
+/** `record`: keeps each response body by request path (the HTTPS floor replays them, bench/floor.ts). */
 export async function runSearch(
   client: HttpsClient, token: string, serverPid: number, kind: QueryKind, queries: readonly string[], users: number,
+  record?: Map<string, string>,
 ): Promise<SearchResult> {
   const one = async (p: string) => {
     const { path, headers } = queryPath(kind, p);
     const r = await client.send('GET', path, { token, headers });
     if (r.status !== 200) throw new Error(`${kind} '${p}': HTTP ${r.status} ${r.body.slice(0, 300)}`);
+    record?.set(path, r.body);
     return (JSON.parse(r.body) as { value: unknown[] }).value.length;
   };
   const w0 = performance.now();

@@ -7,11 +7,10 @@ import { allUserProperties, defaultUserSelect } from '../../domain/user.js';
 import { type Actor, requireEnumerate } from '../../directory/access.js';
 import { allGroupProperties, getDirectoryObject } from '../../directory/groups.js';
 import { getDeletedUser, purgeUser, restoreUser } from '../../directory/users.js';
-import { userFromData } from '../../store/repos/users.js';
 import { renderDirectoryObject } from './groups.js';
 import type { GraphContext } from './index.js';
 import { serviceRoot, tenantOf } from './index.js';
-import { collectionBody, countCollection, parseSelectParam, project, readCollectionQuery, runCollectionQuery } from './query.js';
+import { collectionJson, countCollection, JSON_TYPE, parseSelectParam, project, readCollectionQuery, renderKeys, runCollectionQuery } from './query.js';
 
 type IdParams = { Params: { id: string } };
 type Query = Record<string, string | undefined>;
@@ -51,13 +50,14 @@ export function directoryRoutes(ctx: GraphContext) {
       throw errors.unsupportedQuery('Searches against this resource are not supported. Only specific instances can be queried.');
     });
 
-    app.get('/directory/deletedItems/microsoft.graph.user', async (req) => {
+    app.get('/directory/deletedItems/microsoft.graph.user', async (req, reply) => {
       requireEnumerate(req.actor, 'User.Read.All');
       requireRecycleBinRead(req.actor);
       const query = readCollectionQuery(req, allUserProperties, 'user');
-      const result = await runCollectionQuery(ctx.deps.store.db, userCatalog, tenantOf(req), query, true);
-      const value = result.data.map((d) => project(userFromData(d), query.select, deletedUserSelect));
-      return collectionBody(req, ctx.version, 'directoryObjects/microsoft.graph.user', query.select, value, result.count, result.next);
+      const keys = renderKeys(query.select, deletedUserSelect);
+      const result = await runCollectionQuery(ctx.deps.store.db, userCatalog, tenantOf(req), query, true, keys);
+      const body = collectionJson(req, ctx.version, 'directoryObjects/microsoft.graph.user', query.select, result.data, result.count, result.next);
+      return reply.type(JSON_TYPE).send(body);
     });
 
     app.get('/directory/deletedItems/microsoft.graph.user/$count', async (req, reply) => {

@@ -68,7 +68,7 @@ export function groupRoutes(ctx: GraphContext) {
 
     registerCollection(app, ctx.deps.store.db, ctx.version, {
       entitySet: 'groups', catalog: groupCatalog, permission: 'Group.Read.All', allowedSelect: allGroupProperties,
-      resource: 'group', defaultSelect: defaultGroupSelect, fromData: (d) => JSON.parse(d) as Group,
+      resource: 'group', defaultSelect: defaultGroupSelect,
     });
 
     app.post('/groups', async (req, reply) => {

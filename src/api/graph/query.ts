@@ -10,6 +10,9 @@ import { type Cursor, countObjects, listObjects } from '../../store/query/list.j
 import type { Db } from '../../store/store.js';
 import { parseFilter, parseOrderBy, parseSearch, parseSelect } from './odata/index.js';
 
+/** What Fastify sends for a serialized object; a page sent as ready JSON text gets the same type. */
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
 /** Graph's directory page size: 100 by default, 999 at most. */
 export const DEFAULT_TOP = 100;
 export const MAX_TOP = 999;
@@ -105,36 +108,55 @@ export function readCollectionQuery(req: FastifyRequest, allowedSelect: Readonly
   return query;
 }
 
-/** Builds the absolute nextLink: the original query with `$skiptoken` replaced. */
+/**
+ * Builds the absolute nextLink: the request's own query, as the client encoded it, with `$skiptoken`
+ * replaced. Plain string work: parsing and re-encoding through URL/URLSearchParams cost ~50 µs a page.
+ */
 export function nextLinkFor(req: FastifyRequest, base: string, cursor: Cursor): string {
-  const url = new URL(req.url, base);
-  const params = new URLSearchParams();
-  for (const [k, v] of url.searchParams) if (k !== '$skiptoken') params.append(k, v);
-  params.set('$skiptoken', encodeSkipToken(cursor));
-  // URLSearchParams encodes '$' as %24; Graph clients accept either, humans read '$' better.
-  return `${base.replace(/\/$/, '')}${url.pathname}?${params.toString().replace(/%24/g, '$')}`;
+  const raw = req.url;
+  const q = raw.indexOf('?');
+  const path = q < 0 ? raw : raw.slice(0, q);
+  const kept = q < 0 ? [] : raw.slice(q + 1).split('&').filter((p) => p !== '' && paramName(p) !== '$skiptoken');
+  kept.push(`$skiptoken=${encodeSkipToken(cursor)}`);
+  return `${base.replace(/\/$/, '')}${path}?${kept.join('&')}`;
+}
+
+function paramName(pair: string): string {
+  const eq = pair.indexOf('=');
+  const name = eq < 0 ? pair : pair.slice(0, eq);
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
+
+/** The keys a list renders: the $select, else the resource's default set (with id). */
+export function renderKeys(select: readonly string[] | undefined, defaults: readonly string[]): string[] {
+  const keys = [...(select ?? defaults)];
+  if (select === undefined && !keys.includes('id')) keys.push('id');
+  return keys;
 }
 
 export function project<T extends Record<string, unknown>>(obj: T, select: readonly string[] | undefined, defaults: readonly string[]) {
-  const keys = select ?? defaults;
   const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = obj[k] ?? null;
-  if (!keys.includes('id') && obj.id !== undefined && select === undefined) out.id = obj.id;
+  for (const k of renderKeys(select, defaults)) out[k] = obj[k] ?? null;
   return out;
 }
 
-/** A collection page in Graph's shape: context (with the $select), count when asked, items, absolute nextLink. */
-export function collectionBody(
+/**
+ * A collection page in Graph's shape, as JSON text: context (with the $select), count when asked, the
+ * items (already JSON, rendered by the store), absolute nextLink.
+ */
+export function collectionJson(
   req: FastifyRequest, version: string, entitySet: string, select: readonly string[] | undefined,
-  value: unknown[], count?: number, next?: Cursor,
-) {
+  items: readonly string[], count?: number, next?: Cursor,
+): string {
   const origin = `${req.protocol}://${req.host}`;
-  return {
-    '@odata.context': `${origin}/${version}/$metadata#${entitySet}${select ? `(${select.join(',')})` : ''}`,
-    ...(count !== undefined ? { '@odata.count': count } : {}),
-    value,
-    ...(next ? { '@odata.nextLink': nextLinkFor(req, origin, next) } : {}),
-  };
+  const context = `${origin}/${version}/$metadata#${entitySet}${select ? `(${select.join(',')})` : ''}`;
+  return `{"@odata.context":${JSON.stringify(context)}${count !== undefined ? `,"@odata.count":${count}` : ''},"value":[${items.join(',')}]${
+    next ? `,"@odata.nextLink":${JSON.stringify(nextLinkFor(req, origin, next))}` : ''
+  }}`;
 }
 
 export interface ListPage {
@@ -143,10 +165,12 @@ export interface ListPage {
   next?: Cursor;
 }
 
+/** Runs a collection query; with `render`, each item comes back as the JSON text of those keys. */
 export async function runCollectionQuery(
-  db: Db, catalog: ResourceCatalog, tenantId: string, query: CollectionQuery, deleted = false,
+  db: Db, catalog: ResourceCatalog, tenantId: string, query: CollectionQuery, deleted = false, render?: readonly string[],
 ): Promise<{ data: string[]; count?: number; next?: Cursor }> {
   const result = await listObjects(db, catalog, tenantId, {
+    ...(render ? { render } : {}),
     ...(query.filter ? { filter: query.filter } : {}),
     ...(query.search ? { search: query.search } : {}),
     ...(query.orderBy ? { orderBy: query.orderBy } : {}),
@@ -180,18 +204,16 @@ export interface CollectionSpec {
   /** Graph type name for error messages, e.g. `user`. */
   resource: string;
   defaultSelect: readonly string[];
-  /** Turns a stored `data` column into the Graph object. */
-  fromData: (data: string) => Record<string, unknown>;
 }
 
 /** GET /{entitySet} (OData list) and GET /{entitySet}/$count for a directory resource, on the caller's tenant. */
 export function registerCollection(app: FastifyInstance, db: Db, version: string, spec: CollectionSpec): void {
-  app.get(`/${spec.entitySet}`, async (req) => {
+  app.get(`/${spec.entitySet}`, async (req, reply) => {
     requireEnumerate(req.actor, spec.permission);
     const query = readCollectionQuery(req, spec.allowedSelect, spec.resource);
-    const page = await runCollectionQuery(db, spec.catalog, req.actor.principal.tenantId, query);
-    const value = page.data.map((d) => project(spec.fromData(d), query.select, spec.defaultSelect));
-    return collectionBody(req, version, spec.entitySet, query.select, value, page.count, page.next);
+    const keys = renderKeys(query.select, spec.defaultSelect);
+    const page = await runCollectionQuery(db, spec.catalog, req.actor.principal.tenantId, query, false, keys);
+    return reply.type(JSON_TYPE).send(collectionJson(req, version, spec.entitySet, query.select, page.data, page.count, page.next));
   });
   app.get(`/${spec.entitySet}/$count`, async (req, reply) => {
     requireEnumerate(req.actor, spec.permission);

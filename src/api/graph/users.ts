@@ -5,7 +5,6 @@ import { errors } from '../../domain/errors.js';
 import { allUserProperties, defaultUserSelect, type User } from '../../domain/user.js';
 import { guestVisibleUserProperties } from '../../directory/access.js';
 import { createUser, deleteUser, getUser, updateUser } from '../../directory/users.js';
-import { userFromData } from '../../store/repos/users.js';
 import type { GraphContext } from './index.js';
 import { serviceRoot, tenantOf } from './index.js';
 import { parseSelectParam, project, registerCollection } from './query.js';
@@ -25,7 +24,7 @@ export function userRoutes(ctx: GraphContext) {
   return async (app: FastifyInstance) => {
     registerCollection(app, ctx.deps.store.db, ctx.version, {
       entitySet: 'users', catalog: userCatalog, permission: 'User.Read.All', allowedSelect: allUserProperties,
-      resource: 'user', defaultSelect: defaultUserSelect, fromData: userFromData,
+      resource: 'user', defaultSelect: defaultUserSelect,
     });
 
     app.post('/users', async (req, reply) => {

@@ -16,7 +16,7 @@
 // not equal to 'x'); `not(p)` is true wherever `p` is not true, so `not(startsWith(mail,'a'))` includes
 // users without a mail. To get that without SQL's three-valued NULL leaking through a NOT, negation is
 // pushed down to the leaves (De Morgan), and each negated leaf states its null case explicitly.
-import { type RawBuilder, type SqlBool, sql } from 'kysely';
+import { type Sql, type SqlDialect, sql } from './sqlText.js';
 import type {
   CatalogProperty,
   CollectionProperty,
@@ -46,13 +46,13 @@ export interface CompileOptions {
   advanced?: boolean;
 }
 
-type Bool = RawBuilder<SqlBool>;
+type Bool = Sql;
 
 /** Graph's limit on `in` lists; longer lists are refused rather than turned into huge IN clauses. */
 export const MAX_IN_VALUES = 15;
 
-const TRUE: Bool = sql<SqlBool>`1 = 1`;
-const FALSE: Bool = sql<SqlBool>`1 = 0`;
+const TRUE: Bool = sql`1 = 1`;
+const FALSE: Bool = sql`1 = 0`;
 
 /** 'microsoft.graph.user' → 'User', the form Graph's messages use. */
 export function resourceShortName(catalog: ResourceCatalog): string {
@@ -83,8 +83,8 @@ export function findProperty(catalog: ResourceCatalog, name: string): CatalogPro
 interface Target {
   name: string;
   type: ScalarType;
-  col: RawBuilder<unknown>;
-  rev: RawBuilder<unknown> | null;
+  col: Sql;
+  rev: Sql | null;
   filter: readonly FilterOp[];
   advanced: readonly FilterOp[];
 }
@@ -196,13 +196,13 @@ function toColumnValue(t: Target, l: Literal, op: string): string | number {
 }
 
 /** `col` starts with `p` (a range, so the B-tree serves it), or, negated, does not (nulls included). */
-function prefix(col: RawBuilder<unknown>, p: string, positive: boolean): Bool {
-  if (p === '') return positive ? sql<SqlBool>`${col} is not null` : sql<SqlBool>`${col} is null`;
+function prefix(col: Sql, p: string, positive: boolean): Bool {
+  if (p === '') return positive ? sql`${col} is not null` : sql`${col} is null`;
   const upper = prefixUpperBound(p);
-  if (positive) return upper === null ? sql<SqlBool>`${col} >= ${p}` : sql<SqlBool>`(${col} >= ${p} and ${col} < ${upper})`;
+  if (positive) return upper === null ? sql`${col} >= ${p}` : sql`(${col} >= ${p} and ${col} < ${upper})`;
   return upper === null
-    ? sql<SqlBool>`(${col} is null or ${col} < ${p})`
-    : sql<SqlBool>`(${col} is null or ${col} < ${p} or ${col} >= ${upper})`;
+    ? sql`(${col} is null or ${col} < ${p})`
+    : sql`(${col} is null or ${col} < ${p} or ${col} >= ${upper})`;
 }
 
 const NEGATED: Record<'gt' | 'ge' | 'lt' | 'le', string> = { gt: '<=', ge: '<', lt: '>=', le: '>' };
@@ -215,18 +215,18 @@ function compare(ctx: Ctx, op: CompareOp, path: readonly string[], l: Literal, p
     if (op !== 'eq' && op !== 'ne') throw unsupportedProperty(ctx.catalog, t.name);
     allow(ctx, t, 'eqNull', op);
     if (op === 'ne') allow(ctx, t, 'ne', 'ne');
-    return (op === 'eq') === positive ? sql<SqlBool>`${t.col} is null` : sql<SqlBool>`${t.col} is not null`;
+    return (op === 'eq') === positive ? sql`${t.col} is null` : sql`${t.col} is not null`;
   }
   if (op === 'eq' || op === 'ne') {
     allow(ctx, t, op, op);
     const v = toColumnValue(t, l, op);
-    return (op === 'eq') === positive ? sql<SqlBool>`${t.col} = ${v}` : sql<SqlBool>`(${t.col} is null or ${t.col} <> ${v})`;
+    return (op === 'eq') === positive ? sql`${t.col} = ${v}` : sql`(${t.col} is null or ${t.col} <> ${v})`;
   }
   allow(ctx, t, 'range', op);
   const v = toColumnValue(t, l, op);
   return positive
-    ? sql<SqlBool>`${t.col} ${sql.raw(SQL_OP[op])} ${v}`
-    : sql<SqlBool>`(${t.col} is null or ${t.col} ${sql.raw(NEGATED[op])} ${v})`;
+    ? sql`${t.col} ${sql.raw(SQL_OP[op])} ${v}`
+    : sql`(${t.col} is null or ${t.col} ${sql.raw(NEGATED[op])} ${v})`;
 }
 
 function inList(ctx: Ctx, path: readonly string[], values: readonly Literal[], positive: boolean, viaNot: boolean): Bool {
@@ -241,10 +241,10 @@ function inList(ctx: Ctx, path: readonly string[], values: readonly Literal[], p
   const hasNull = values.some((v) => v.kind === 'null');
   if (hasNull) allow(ctx, t, 'eqNull', 'eq');
   const list = values.filter((v) => v.kind !== 'null').map((v) => toColumnValue(t, v, 'in'));
-  const inSql = list.length === 0 ? FALSE : sql<SqlBool>`${t.col} in (${sql.join(list)})`;
-  const notInSql = list.length === 0 ? TRUE : sql<SqlBool>`${t.col} not in (${sql.join(list)})`;
-  if (positive) return hasNull ? sql<SqlBool>`(${inSql} or ${t.col} is null)` : inSql;
-  return hasNull ? sql<SqlBool>`(${t.col} is not null and ${notInSql})` : sql<SqlBool>`(${t.col} is null or ${notInSql})`;
+  const inSql = list.length === 0 ? FALSE : sql`${t.col} in (${sql.join(list)})`;
+  const notInSql = list.length === 0 ? TRUE : sql`${t.col} not in (${sql.join(list)})`;
+  if (positive) return hasNull ? sql`(${inSql} or ${t.col} is null)` : inSql;
+  return hasNull ? sql`(${t.col} is not null and ${notInSql})` : sql`(${t.col} is null or ${notInSql})`;
 }
 
 function call(ctx: Ctx, fn: 'startsWith' | 'endsWith', path: readonly string[], l: Literal, positive: boolean, viaNot: boolean): Bool {
@@ -274,10 +274,10 @@ function lambda(ctx: Ctx, n: Extract<FilterNode, { kind: 'lambda' }>, positive: 
       ? TRUE
       : compileNode({ ...ctx, lambda: { variable: n.variable, prop } }, n.body, true, false);
   const owner = `${ctx.catalog.objectType}_id`;
-  const sub = sql`select ${ref(VALUES_ALIAS, owner)} from ${sql.table(ctx.catalog.valuesTable)} as ${sql.id(VALUES_ALIAS)}
+  const sub = sql`select ${ref(VALUES_ALIAS, owner)} from ${sql.id(ctx.catalog.valuesTable)} as ${sql.id(VALUES_ALIAS)}
     where ${ref(VALUES_ALIAS, 'tenant_id')} = ${ctx.tenantId} and ${ref(VALUES_ALIAS, 'attr')} = ${prop.attr} and ${body}`;
   const id = ref(ctx.alias, 'id');
-  return positive ? sql<SqlBool>`${id} in (${sub})` : sql<SqlBool>`${id} not in (${sub})`;
+  return positive ? sql`${id} in (${sub})` : sql`${id} not in (${sub})`;
 }
 
 function compileNode(ctx: Ctx, n: FilterNode, positive: boolean, viaNot: boolean): Bool {
@@ -287,7 +287,7 @@ function compileNode(ctx: Ctx, n: FilterNode, positive: boolean, viaNot: boolean
       const a = compileNode(ctx, n.left, positive, viaNot);
       const b = compileNode(ctx, n.right, positive, viaNot);
       // De Morgan: under negation `and` becomes `or` and the other way round.
-      return (n.kind === 'and') === positive ? sql<SqlBool>`(${a} and ${b})` : sql<SqlBool>`(${a} or ${b})`;
+      return (n.kind === 'and') === positive ? sql`(${a} and ${b})` : sql`(${a} or ${b})`;
     }
     case 'not':
       return compileNode(ctx, n.operand, !positive, true);
@@ -317,6 +317,12 @@ export interface SearchCompileOptions extends CompileOptions {
   form?: 'in' | 'exists';
   /** Needed with `exists`, for the SQLite index hint. */
   dialect?: SqlDialect;
+  /**
+   * A piece of a tokenized term that the surrounding query already guarantees (its rows come from that
+   * token range): no probe is emitted for it. Honoured only where every match needs the piece, i.e. not
+   * under an OR.
+   */
+  implied?: { prop: string; piece: string };
 }
 
 /**
@@ -333,33 +339,40 @@ export function compileSearch(
   opts: SearchCompileOptions = {},
 ): Bool {
   const alias = opts.alias ?? catalog.table;
-  const walk = (n: SearchNode): Bool => {
+  let implied = opts.implied;
+  const walk = (n: SearchNode, required: boolean): Bool => {
     if (n.kind !== 'term') {
-      const a = walk(n.left);
-      const b = walk(n.right);
-      return n.kind === 'and' ? sql<SqlBool>`(${a} and ${b})` : sql<SqlBool>`(${a} or ${b})`;
+      const a = walk(n.left, required && n.kind === 'and');
+      const b = walk(n.right, required && n.kind === 'and');
+      return n.kind === 'and' ? sql`(${a} and ${b})` : sql`(${a} or ${b})`;
     }
     const prop = searchProperty(catalog, n);
     if (prop.search === 'prefix') return prefix(ref(alias, prop.column), foldCase(n.text.trim()), true);
-    const pieces = tokenize(n.text);
+    let pieces = tokenize(n.text);
     if (pieces.length === 0) return FALSE;
+    if (required && implied && implied.prop === prop.name && pieces.includes(implied.piece)) {
+      const skip = implied.piece;
+      pieces = pieces.filter((p, i) => p !== skip || pieces.indexOf(skip) !== i);
+      implied = undefined;
+      if (pieces.length === 0) return TRUE;
+    }
     const parts = pieces.map((piece) => {
       const upper = prefixUpperBound(piece);
       const range = upper === null ? sql`st.token >= ${piece}` : sql`st.token >= ${piece} and st.token < ${upper}`;
       if (opts.form !== 'exists') {
-        return sql<SqlBool>`${ref(alias, 'id')} in (select st.object_id from search_tokens as st
+        return sql`${ref(alias, 'id')} in (select st.object_id from search_tokens as st
           where st.tenant_id = ${tenantId} and st.object_type = ${catalog.objectType} and st.prop = ${prop.name} and ${range})`;
       }
-      return sql<SqlBool>`exists (select 1 from ${objectTokens('st', ref(alias, 'id'), tenantId, opts.dialect)}
+      return sql`exists (select 1 from ${objectTokens('st', ref(alias, 'id'), tenantId, opts.dialect)}
         and st.object_type = ${catalog.objectType} and st.prop = ${prop.name} and ${range})`;
     });
-    return parts.length === 1 ? (parts[0] as Bool) : sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
+    return parts.length === 1 ? (parts[0] as Bool) : sql`(${sql.join(parts, sql` and `)})`;
   };
-  return walk(node);
+  return walk(node, true);
 }
 
 /** Which SQL engine runs the query: the one place where the two need different text (see objectTokens). */
-export type SqlDialect = 'sqlite' | 'postgres';
+export type { SqlDialect };
 
 /**
  * `search_tokens AS <t>` read through its (tenant_id, object_id) index: a probe of one object's tokens.
@@ -367,7 +380,7 @@ export type SqlDialect = 'sqlite' | 'postgres';
  * tenant_id bound, i.e. every token of the tenant per probe (14 s per page at 1M users, measured); the
  * INDEXED BY hint pins the index that holds a few rows per object. PostgreSQL picks it by its statistics.
  */
-export function objectTokens(t: string, objectId: RawBuilder<unknown>, tenantId: string, dialect: SqlDialect | undefined) {
+export function objectTokens(t: string, objectId: Sql, tenantId: string, dialect: SqlDialect | undefined) {
   const hint = dialect === 'sqlite' ? sql` indexed by search_tokens_object` : sql``;
   return sql`search_tokens as ${sql.id(t)}${hint} where ${sql.ref(`${t}.tenant_id`)} = ${tenantId}
     and ${sql.ref(`${t}.object_id`)} = ${objectId}`;
@@ -391,7 +404,7 @@ export function searchProperty(
  * Nulls sort where the database puts them (first ascending on SQLite, last on PostgreSQL): forcing one
  * order would cost one of the two its index-ordered scan.
  */
-export function compileOrderBy(list: readonly OrderBy[], catalog: ResourceCatalog, opts: CompileOptions = {}): RawBuilder<unknown> {
+export function compileOrderBy(list: readonly OrderBy[], catalog: ResourceCatalog, opts: CompileOptions = {}): Sql {
   const alias = opts.alias ?? catalog.table;
   const items = list.map((o) => {
     const prop = findProperty(catalog, o.property);

@@ -17,7 +17,7 @@
 // own index. UNION-then-LIMIT would first materialize every match of every branch, 10–100× slower at
 // the tail on 1M rows (shared/peers/sqlite-limit). With $orderby the order is the caller's: the cursor
 // is an offset, and an OR runs as per-branch LIMITed subqueries merged and cut again.
-import { type Kysely, type RawBuilder, SqliteAdapter, type SqlBool, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { ResourceCatalog } from '../../domain/catalog.js';
 import { errors } from '../../domain/errors.js';
 import { type FilterNode, foldCase, type OrderBy, prefixUpperBound, type SearchNode, tokenize } from '../../domain/odata.js';
@@ -28,9 +28,9 @@ import {
   compileSearch,
   findProperty,
   objectTokens,
-  type SqlDialect,
   searchProperty,
 } from './compile.js';
+import { dialectOf, run, type Sql, type SqlDialect, sql } from './sqlText.js';
 
 /** Where the next page starts. JSON-serializable; the API layer wraps it into an opaque $skiptoken. */
 export type Cursor =
@@ -51,9 +51,15 @@ export interface ListQuery {
   count: boolean;
   /** false: live rows only; true: only soft-deleted rows (directory/deletedItems). */
   deleted: boolean;
+  /**
+   * Properties to return: each row's `data` is then the JSON object of just these keys, in this order,
+   * null where a key is absent, built by the database (see dataColumn). Without it, the stored object.
+   */
+  render?: readonly string[];
 }
 
 export interface ListResult {
+  /** `data`: the stored object as JSON text, or its projection when the query asked to `render`. */
   rows: { id: string; data: string }[];
   next?: Cursor;
   count?: number;
@@ -78,7 +84,7 @@ const INDEXED: Readonly<Record<string, ReadonlySet<string>>> = {
   groups: new Set(['display_name_lc', 'mail_lc', 'mail_nickname_lc', 'created_at']),
 };
 
-type Bool = RawBuilder<SqlBool>;
+type Bool = Sql;
 type Driver =
   | { kind: 'id' }
   | { kind: 'column'; column: string }
@@ -93,8 +99,6 @@ interface Row {
   k: string | null;
 }
 
-const dialectOf = (db: Kysely<Database>): SqlDialect =>
-  db.getExecutor().adapter instanceof SqliteAdapter ? 'sqlite' : 'postgres';
 
 function flatten<T extends { kind: string }>(n: T | undefined, kind: 'and' | 'or'): T[] {
   if (!n) return [];
@@ -102,9 +106,9 @@ function flatten<T extends { kind: string }>(n: T | undefined, kind: 'and' | 'or
   return n.kind === kind && x.left && x.right ? [...flatten(x.left, kind), ...flatten(x.right, kind)] : [n];
 }
 
-const and = (parts: readonly Bool[]): Bool => sql<SqlBool>`${sql.join(parts, sql` and `)}`;
+const and = (parts: readonly Bool[]): Bool => sql`${sql.join(parts, sql` and `)}`;
 /** Two-valued NOT: a row whose predicate is NULL (null column) did not match, so it is "not matched". */
-const notMatched = (p: Bool): Bool => sql<SqlBool>`not coalesce(${p}, false)`;
+const notMatched = (p: Bool): Bool => sql`not coalesce(${p}, false)`;
 
 /** Token-range sizes, by `prop` + NUL + piece, for terms of several words (see pieceCounts). */
 type PieceCounts = ReadonlyMap<string, number>;
@@ -143,9 +147,9 @@ async function pieceCounts(
       if (counts.has(key)) continue;
       const upper = prefixUpperBound(piece);
       const range = upper === null ? sql`token >= ${piece}` : sql`token >= ${piece} and token < ${upper}`;
-      const { rows } = await sql<{ n: number | string }>`select count(*) as n from (select 1 from search_tokens
+      const rows = await run<{ n: number | string }>(db, sql`select count(*) as n from (select 1 from search_tokens
         where tenant_id = ${tenantId} and object_type = ${catalog.objectType} and prop = ${prop.name} and ${range}
-        limit ${PIECE_COUNT_BOUND}) as bounded`.execute(db);
+        limit ${PIECE_COUNT_BOUND}) as bounded`);
       counts.set(key, Number(rows[0]?.n ?? 0));
     }
   }
@@ -187,31 +191,59 @@ function plan(
   alias: string,
   dialect: SqlDialect,
   counts: PieceCounts = new Map(),
+  /** False when branches are read without their drivers ($orderby): then nothing may be left out. */
+  driven = true,
 ): { whole: Bool; branches: Branch[] } {
   const opts = { alias, advanced: q.advanced, dialect };
   const ref = (c: string) => sql.ref(`${alias}.${c}`);
   const base = [
-    sql<SqlBool>`${ref('tenant_id')} = ${tenantId}`,
-    q.deleted ? sql<SqlBool>`${ref('deleted_at')} is not null` : sql<SqlBool>`${ref('deleted_at')} is null`,
+    sql`${ref('tenant_id')} = ${tenantId}`,
+    q.deleted ? sql`${ref('deleted_at')} is not null` : sql`${ref('deleted_at')} is null`,
   ];
   const filter = q.filter ? [compileFilter(q.filter, catalog, tenantId, opts)] : [];
-  const search = (n: SearchNode) => compileSearch(n, catalog, tenantId, { ...opts, form: 'exists' });
+  // A branch driven by a token range already holds only objects with a token in that range: the probe
+  // for that piece would re-check every row it returns (a third of a people-search query's SQLite time).
+  const search = (n: SearchNode, driver?: Driver) =>
+    compileSearch(n, catalog, tenantId, {
+      ...opts, form: 'exists', ...(driven && driver?.kind === 'token' ? { implied: { prop: driver.prop, piece: driver.piece } } : {}),
+    });
   const whole = and([...base, ...filter, ...(q.search ? [compileSearch(q.search, catalog, tenantId, opts)] : [])]);
 
   const searchAlts = flatten(q.search, 'or');
   const filterAlts = flatten(q.filter, 'or');
-  const split = (alts: Bool[], rest: Bool[], drivers: Driver[]): Branch[] =>
-    alts.map((alt, i) => ({ where: and([...base, ...rest, alt, ...alts.slice(0, i).map(notMatched)]), driver: drivers[i] as Driver }));
+  // Branch i: its own predicate (`own`, which may leave out what its driver implies) and none of the
+  // earlier branches' whole predicates (`full`), so each match is served by exactly one branch.
+  const split = (own: Bool[], full: Bool[], rest: (d: Driver) => Bool[], drivers: Driver[]): Branch[] =>
+    own.map((alt, i) => {
+      const driver = drivers[i] as Driver;
+      return { where: and([...base, ...rest(driver), alt, ...full.slice(0, i).map(notMatched)]), driver };
+    });
   if (searchAlts.length > 1 && searchAlts.length <= MAX_BRANCHES) {
     const drivers = searchAlts.map((s) => pickDriver(catalog, s, q.filter, counts));
-    return { whole, branches: split(searchAlts.map(search), filter, drivers) };
+    const own = searchAlts.map((s, i) => search(s, drivers[i]));
+    return { whole, branches: split(own, searchAlts.map((s) => search(s)), () => filter, drivers) };
   }
-  const searchPart = q.search ? [search(q.search)] : [];
+  const searchPart = (d: Driver) => (q.search ? [search(q.search, d)] : []);
   if (filterAlts.length > 1 && filterAlts.length <= MAX_BRANCHES) {
     const alts = filterAlts.map((f) => compileFilter(f, catalog, tenantId, opts));
-    return { whole, branches: split(alts, searchPart, filterAlts.map((f) => pickDriver(catalog, q.search, f, counts))) };
+    return { whole, branches: split(alts, alts, searchPart, filterAlts.map((f) => pickDriver(catalog, q.search, f, counts))) };
   }
-  return { whole, branches: [{ where: and([...base, ...filter, ...searchPart]), driver: pickDriver(catalog, q.search, q.filter, counts) }] };
+  const driver = pickDriver(catalog, q.search, q.filter, counts);
+  return { whole, branches: [{ where: and([...base, ...filter, ...searchPart(driver)]), driver }] };
+}
+
+/**
+ * The `data` column, or with `keys` the JSON text of the object cut to those keys. Rendering a page in
+ * the database spares parsing every stored object (~0.7 KB each) and serializing it again in JavaScript,
+ * which cost more CPU than the query itself; the keys are bound values, so one statement serves every
+ * $select of the same length.
+ */
+function dataColumn(alias: string, keys: readonly string[] | undefined, dialect: SqlDialect): Sql {
+  const data = sql.ref(`${alias}.data`);
+  if (!keys) return data;
+  if (dialect === 'sqlite') return sql`json_object(${sql.join(keys.map((k) => sql`${k}, ${data} -> ${k}`))})`;
+  // json (not jsonb) keeps the keys in the order given; ::text so the driver hands back the text as is.
+  return sql`json_build_object(${sql.join(keys.map((k) => sql`${k}::text, (${data}::json) -> ${k}::text`))})::text`;
 }
 
 /** One branch's rows in driver order, after `after`, at most `limit`. */
@@ -223,32 +255,33 @@ function branchPage(
   after: { key: string | null; id: string } | undefined,
   limit: number,
   dialect: SqlDialect,
-): RawBuilder<Row> {
-  const table = sql`${sql.table(catalog.table)} as ${sql.id(alias)}`;
+  render: readonly string[] | undefined,
+): Sql {
+  const table = sql`${sql.id(catalog.table)} as ${sql.id(alias)}`;
   const ref = (c: string) => sql.ref(`${alias}.${c}`);
-  const cols = sql`${ref('id')} as ${sql.id('id')}, ${ref('data')} as ${sql.id('data')}`;
+  const cols = sql`${ref('id')} as ${sql.id('id')}, ${dataColumn(alias, render, dialect)} as ${sql.id('data')}`;
   const d = b.driver;
   if (d.kind === 'id') {
     const keyset = after ? sql` and ${ref('id')} > ${after.id}` : sql``;
-    return sql<Row>`select ${cols}, null as k from ${table} where ${b.where}${keyset} order by ${ref('id')} limit ${limit}`;
+    return sql`select ${cols}, null as k from ${table} where ${b.where}${keyset} order by ${ref('id')} limit ${limit}`;
   }
   if (d.kind === 'column') {
     const k = ref(d.column);
     const keyset = after ? sql` and ${k} >= ${after.key} and (${k} > ${after.key} or ${ref('id')} > ${after.id})` : sql``;
-    return sql<Row>`select ${cols}, ${k} as k from ${table} where ${b.where}${keyset}
+    return sql`select ${cols}, ${k} as k from ${table} where ${b.where}${keyset}
       order by ${k}, ${ref('id')} limit ${limit}`;
   }
   // Token driver: walk the token index range in order. An object with several tokens in the range (Mary
   // Marsh for "mar") is taken only at its first one, which the NOT EXISTS probe over its own tokens checks.
   const upper = prefixUpperBound(d.piece);
-  const range = (c: RawBuilder<unknown>) => (upper === null ? sql`${c} >= ${d.piece}` : sql`${c} >= ${d.piece} and ${c} < ${upper}`);
+  const range = (c: Sql) => (upper === null ? sql`${c} >= ${d.piece}` : sql`${c} >= ${d.piece} and ${c} < ${upper}`);
   const scope = (t: string) =>
     sql`${sql.ref(`${t}.tenant_id`)} = ${tenantId} and ${sql.ref(`${t}.object_type`)} = ${catalog.objectType} and ${sql.ref(`${t}.prop`)} = ${d.prop}`;
   const keyset = after
     ? sql` and drv.token >= ${after.key} and (drv.token > ${after.key} or drv.object_id > ${after.id})`
     : sql``;
   // CROSS JOIN fixes the join order on SQLite (token index first); PostgreSQL plans it as an inner join.
-  return sql<Row>`select ${cols}, drv.token as k from search_tokens as drv cross join ${table}
+  return sql`select ${cols}, drv.token as k from search_tokens as drv cross join ${table}
     where ${scope('drv')} and ${range(sql.ref('drv.token'))}${keyset}
       and not exists (select 1 from ${objectTokens('fst', sql.ref('drv.object_id'), tenantId, dialect)}
         and ${scope('fst')} and ${range(sql.ref('fst.token'))} and fst.token < drv.token)
@@ -280,7 +313,8 @@ export async function listObjects(
   const alias = catalog.table;
   const sorted = (q.orderBy?.length ?? 0) > 0;
   const dialect = dialectOf(db);
-  const { branches } = plan(catalog, tenantId, q, alias, dialect, sorted ? new Map() : await pieceCounts(db, catalog, tenantId, q.search, q.cursor?.kind === 'after' ? q.cursor.key : null));
+  const counts = sorted ? new Map<string, number>() : await pieceCounts(db, catalog, tenantId, q.search, q.cursor?.kind === 'after' ? q.cursor.key : null);
+  const { branches } = plan(catalog, tenantId, q, alias, dialect, counts, !sorted);
   validate(q, sorted, branches.length);
   const counting = q.count ? countObjects(db, catalog, tenantId, q) : undefined;
   // Don't leave the count's promise unobserved if the page query fails first.
@@ -289,7 +323,7 @@ export async function listObjects(
   const result: ListResult = { rows: [] };
   if (sorted) {
     const offset = q.cursor?.kind === 'offset' ? q.cursor.offset : 0;
-    const rows = await sortedPage(db, catalog, tenantId, alias, q.orderBy ?? [], branches, offset, q.top + 1);
+    const rows = await sortedPage(db, catalog, tenantId, alias, q.orderBy ?? [], branches, offset, q.top + 1, dataColumn(alias, q.render, dialect));
     result.rows = rows.slice(0, q.top);
     if (rows.length > q.top) result.next = { kind: 'offset', offset: offset + q.top };
   } else {
@@ -297,10 +331,10 @@ export async function listObjects(
     const tagged: (Row & { branch: number })[] = [];
     for (let i = start?.branch ?? 0; i < branches.length && tagged.length <= q.top; i++) {
       const after = start && i === start.branch ? start : undefined;
-      const page = branchPage(catalog, tenantId, alias, branches[i] as Branch, after, q.top + 1 - tagged.length, dialect);
-      for (const r of (await page.execute(db)).rows) tagged.push({ ...r, branch: i });
+      const page = branchPage(catalog, tenantId, alias, branches[i] as Branch, after, q.top + 1 - tagged.length, dialect, q.render);
+      for (const r of await run<Row>(db, page)) tagged.push({ id: r.id, data: r.data, k: r.k, branch: i });
     }
-    result.rows = tagged.slice(0, q.top).map((r) => ({ id: r.id, data: r.data }));
+    result.rows = tagged.length > q.top ? tagged.slice(0, q.top) : tagged;
     const last = tagged[q.top - 1];
     if (tagged.length > q.top && last) {
       result.next = { kind: 'after', branch: last.branch, key: last.k === null ? null : String(last.k), id: last.id };
@@ -320,11 +354,12 @@ async function sortedPage(
   branches: Branch[],
   offset: number,
   limit: number,
+  data: Sql,
 ): Promise<Row[]> {
-  const table = sql`${sql.table(catalog.table)} as ${sql.id(alias)}`;
+  const table = sql`${sql.id(catalog.table)} as ${sql.id(alias)}`;
   const id = sql.ref(`${alias}.id`);
   const order = compileOrderBy(orderBy, catalog, { alias });
-  const cols = sql`${id} as ${sql.id('id')}, ${sql.ref(`${alias}.data`)} as ${sql.id('data')}, null as k`;
+  const cols = sql`${id} as ${sql.id('id')}, ${data} as ${sql.id('data')}, null as k`;
   let where: Bool = (branches[0] as Branch).where;
   if (branches.length > 1) {
     // The union's first offset + limit rows are among each branch's first offset + limit rows.
@@ -332,11 +367,10 @@ async function sortedPage(
       (b, i) => sql`select ${sql.id('id')} from (select ${id} from ${table} where ${b.where}
         order by ${order} limit ${offset + limit}) as ${sql.id(`b${i}`)}`,
     );
-    where = sql<SqlBool>`${sql.ref(`${alias}.tenant_id`)} = ${tenantId} and ${id} in (${sql.join(subs, sql` union `)})`;
+    where = sql`${sql.ref(`${alias}.tenant_id`)} = ${tenantId} and ${id} in (${sql.join(subs, sql` union `)})`;
   }
-  const { rows } = await sql<Row>`select ${cols} from ${table} where ${where}
-    order by ${order} limit ${limit} offset ${offset}`.execute(db);
-  return rows;
+  return run<Row>(db, sql`select ${cols} from ${table} where ${where}
+    order by ${order} limit ${limit} offset ${offset}`);
 }
 
 /** Number of matches (`/users/$count`, `@odata.count`). */
@@ -349,7 +383,7 @@ export async function countObjects(
   const alias = catalog.table;
   // Counting reads every match anyway, so the whole predicate in one query (IN-form search) is cheapest.
   const { whole } = plan(catalog, tenantId, q, alias, dialectOf(db));
-  const { rows } = await sql<{ n: number | string | bigint }>`select count(*) as n
-    from ${sql.table(catalog.table)} as ${sql.id(alias)} where ${whole}`.execute(db);
+  const rows = await run<{ n: number | string | bigint }>(db, sql`select count(*) as n
+    from ${sql.id(catalog.table)} as ${sql.id(alias)} where ${whole}`);
   return Number(rows[0]?.n ?? 0);
 }

@@ -1,3 +1,4 @@
+import { run, sql } from '../query/sqlText.js';
 import type { Db } from '../store.js';
 
 export interface TenantRecord {
@@ -31,7 +32,8 @@ export const tenantsRepo = {
   },
   /** By id only: the per-request check that a token's tenant still exists. */
   async exists(db: Db, tenantId: string): Promise<boolean> {
-    return (await db.selectFrom('tenants').select('id').where('id', '=', tenantId).executeTakeFirst()) !== undefined;
+    // Runs on every Graph request: precompiled text, no query builder.
+    return (await run(db, sql`select 1 as x from tenants where id = ${tenantId}`)).length > 0;
   },
   async list(db: Db): Promise<TenantRecord[]> {
     return (await db.selectFrom('tenants').selectAll().orderBy('created_at').orderBy('id').execute()).map(fromRow);

@@ -1,0 +1,125 @@
+// SQL text with bound values, for the directory's query compiler (compile.ts, list.ts).
+//
+// Kysely's `sql` tag builds an operation-node tree that a compiler then walks; for the one statement a
+// people-search request runs, building and compiling that tree cost more CPU than SQLite took to answer
+// it (bench/, server CPU per query). A list query is text and parameters and nothing else, so this keeps
+// it as a flat list of text pieces and values, joined once. Execution still goes through Kysely's
+// executor (`executeQuery` of a precompiled query), so transactions, the connection mutex and the
+// statement cache behave exactly as for every other query.
+//
+// Values are always bound parameters; identifiers come only from code (catalogs), never from a request.
+import { CompiledQuery, type Kysely, SqliteAdapter } from 'kysely';
+
+export type SqlDialect = 'sqlite' | 'postgres';
+
+const PARAM = Symbol('param');
+type Piece = string | { readonly [PARAM]: unknown };
+
+/** A fragment of SQL: text pieces and bound values, in order. Immutable. */
+export class Sql {
+  /** @internal */
+  readonly pieces: readonly Piece[];
+
+  constructor(pieces: readonly Piece[]) {
+    this.pieces = pieces;
+  }
+
+  /** The text with `?` (SQLite) or `$n` (PostgreSQL) placeholders, and the values they bind. */
+  compile(dialect: SqlDialect): { text: string; params: unknown[] } {
+    let text = '';
+    const params: unknown[] = [];
+    for (const p of this.pieces) {
+      if (typeof p === 'string') {
+        text += p;
+      } else {
+        params.push(p[PARAM]);
+        text += dialect === 'sqlite' ? '?' : `$${params.length}`;
+      }
+    }
+    return { text, params };
+  }
+}
+
+const pushValue = (out: Piece[], v: unknown) => {
+  if (v instanceof Sql) out.push(...v.pieces);
+  else out.push({ [PARAM]: v });
+};
+
+/** Tagged template: interpolated `Sql` fragments are spliced in, anything else becomes a bound value. */
+export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
+  const out: Piece[] = [];
+  for (let i = 0; i < strings.length; i++) {
+    const s = strings[i] as string;
+    if (s !== '') out.push(s);
+    if (i < values.length) pushValue(out, values[i]);
+  }
+  return new Sql(out);
+}
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+// Refs repeat on every request (the same few aliases and columns); quoting them once is enough.
+const refs = new Map<string, Sql>();
+/** `"alias"."column"` from `alias.column` (or a bare `"column"`). */
+sql.ref = (dotted: string): Sql => {
+  let r = refs.get(dotted);
+  if (r === undefined) {
+    r = new Sql([dotted.split('.').map(quote).join('.')]);
+    if (refs.size < 10_000) refs.set(dotted, r);
+  }
+  return r;
+};
+/** A quoted identifier (table, alias, column name). */
+sql.id = (name: string): Sql => new Sql([quote(name)]);
+/** Text as is: only for constants written in code (operators, keywords). */
+sql.raw = (text: string): Sql => new Sql([text]);
+/** Items separated by `separator` (default `, `); plain values become bound values. */
+sql.join = (items: readonly unknown[], separator: Sql = new Sql([', '])): Sql => {
+  const out: Piece[] = [];
+  items.forEach((item, i) => {
+    if (i > 0) out.push(...separator.pieces);
+    pushValue(out, item);
+  });
+  return new Sql(out);
+};
+sql.empty = new Sql([]);
+
+const dialects = new WeakMap<object, SqlDialect>();
+
+/**
+ * Runs a read synchronously on an embedded database, or returns undefined when it can't right now (a
+ * transaction is open on the connection, or the statement writes); see sqlite/connect.ts.
+ */
+export type SyncReader = (text: string, params: readonly unknown[]) => unknown[] | undefined;
+const syncReaders = new WeakMap<object, SyncReader>();
+
+/** Lets `run` read through `reader` on this handle instead of Kysely's asynchronous executor. */
+// biome-ignore lint/suspicious/noExplicitAny: any database schema
+export function registerSyncReader(db: Kysely<any>, reader: SyncReader): void {
+  syncReaders.set(db, reader);
+}
+
+/** Which SQL engine a Kysely handle (or transaction) talks to. */
+// biome-ignore lint/suspicious/noExplicitAny: any database schema
+export function dialectOf(db: Kysely<any>): SqlDialect {
+  let d = dialects.get(db);
+  if (d === undefined) {
+    d = db.getExecutor().adapter instanceof SqliteAdapter ? 'sqlite' : 'postgres';
+    dialects.set(db, d);
+  }
+  return d;
+}
+
+/**
+ * Runs a fragment on `db` (a store handle or a transaction) and returns its rows. A read on an embedded
+ * database's handle runs synchronously when no transaction holds the connection: Kysely's executor
+ * (connection mutex, promise chain) cost as much CPU as the query on a people-search request.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any database schema
+export async function run<R>(db: Kysely<any>, q: Sql): Promise<R[]> {
+  const { text, params } = q.compile(dialectOf(db));
+  const rows = syncReaders.get(db)?.(text, params);
+  if (rows) return rows as R[];
+  const result = await db.executeQuery<R>(CompiledQuery.raw(text, params));
+  return result.rows as R[];
+}
