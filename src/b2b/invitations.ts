@@ -2,7 +2,7 @@
 // finds the one who already holds the address, checks who may invite and the cross-tenant access
 // policy, issues a single-use redemption ticket (stored hashed), and redeems automatically when both
 // tenants allow it. Everything runs in one transaction with the change log.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { DomainError, errors } from '../domain/errors.js';
 import { newObjectId } from '../domain/ids.js';
@@ -202,12 +202,14 @@ export async function createInvitation(ctx: B2bContext, tenantId: string, invite
   const now = ctx.clock.now().toISOString();
   const ticket = randomBytes(32).toString('base64url');
   return ctx.store.transaction(async (db) => {
-    const tenant = await tenantsRepo.find(db, tenantId);
+    // One read of the (few) hosted tenants serves both this tenant and the invitee's home lookup.
+    const tenants = await tenantsRepo.list(db);
+    const tenant = tenants.find((t) => t.id === tenantId.toLowerCase());
     if (!tenant) throw errors.notFound(tenantId);
     const target = req.invitedUserId ? await usersRepo.get(db, tenantId, req.invitedUserId) : undefined;
     if (req.resetRedemption && !target) throw errors.notFound(req.invitedUserId ?? '');
     await authorizeInviter(db, tenantId, inviter, req, target);
-    const found = await findHome(db, req.email);
+    const found = await findHome(db, req.email, tenants);
     const internal = found?.tenant.id === tenantId;
     const home: Home | undefined = internal ? undefined : found;
     let user: UserRecord | undefined;
@@ -228,11 +230,11 @@ export async function createInvitation(ctx: B2bContext, tenantId: string, invite
       await acceptInDb(db, tenantId, user, home as Home & { user: UserRecord }, now);
       user = (await usersRepo.get(db, tenantId, user.user.id))!;
     }
-    const id = randomUUID();
+    // Time-ordered like object ids, so invitation records append at the right edge of their index.
+    const id = newObjectId();
     const ticketDoc: TicketDoc = {
       invitationId: id, ticketHash: hashTicket(ticket), email: req.email, inviteRedirectUrl: req.redirectUrl, issuedDateTime: now, failedSignIns: 0,
     };
-    await documentsRepo.put(db, tenantId, ticketKind, user.user.id, ticketDoc, now);
     const redeem = new URL('/redeem', origin);
     redeem.search = new URLSearchParams({ tenant: tenantId, user: user.user.id, ticket }).toString();
     const invitation: Invitation = {
@@ -245,7 +247,10 @@ export async function createInvitation(ctx: B2bContext, tenantId: string, invite
     };
     const { inviteRedeemUrl: _secret, ...record } = invitation;
     const invitedBy = inviter === 'operator' ? 'operator' : (inviter.user?.user.id ?? inviter.principal.appId);
-    await documentsRepo.put(db, tenantId, invitationKind, id, { ...record, createdDateTime: now, invitedBy }, now);
+    await documentsRepo.putMany(db, tenantId, [
+      { kind: ticketKind, key: user.user.id, data: ticketDoc },
+      { kind: invitationKind, key: id, data: { ...record, createdDateTime: now, invitedBy } },
+    ], now);
     return invitation;
   });
 }

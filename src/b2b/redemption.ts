@@ -6,15 +6,12 @@
 // invitations.ts.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
-import { userCatalog } from '../domain/catalog.js';
 import type { Clock } from '../domain/clock.js';
 import { type EffectiveSettings, resolveEffective } from '../domain/cross-tenant-policy.js';
 import { DomainError } from '../domain/errors.js';
-import { lit, node } from '../domain/odata.js';
 import type { UserRecord } from '../domain/user.js';
 import { verifySecret } from '../identity/secrets.js';
 import { effectivePartnerSettings, getDefaultPolicy, isCollaborationAllowed } from '../policy/partners.js';
-import { listObjects } from '../store/query/list.js';
 import { changesRepo } from '../store/repos/changes.js';
 import { documentsRepo } from '../store/repos/documents.js';
 import { groupsRepo } from '../store/repos/groups.js';
@@ -55,25 +52,28 @@ export const acceptedIdentities = () => [{ signInType: 'federated', issuer: 'Ext
 /** A hosted tenant by initial or verified domain. Tenants are few per server, so the verified-domain scan is cheap. */
 export async function findTenantByDomain(db: Db, domain: string): Promise<TenantRecord | undefined> {
   const d = domain.toLowerCase();
-  return (await tenantsRepo.find(db, d)) ?? (await tenantsRepo.list(db)).find((t) => t.data.verifiedDomains.some((v) => v.toLowerCase() === d));
+  return (await tenantsRepo.find(db, d)) ?? tenantOwningDomain(await tenantsRepo.list(db), d);
+}
+
+/** Among `tenants`, the one whose initial domain is `domain`, else the one that verified it. */
+export function tenantOwningDomain(tenants: readonly TenantRecord[], domain: string): TenantRecord | undefined {
+  const d = domain.toLowerCase();
+  return tenants.find((t) => t.domain === d) ?? tenants.find((t) => t.data.verifiedDomains.some((v) => v.toLowerCase() === d));
 }
 
 /**
- * Live users holding an address as UPN, mail, primary SMTP proxy address or in otherMails (the
- * invitation manager's dedupe query), through the indexed query compiler; case-insensitive.
+ * Live users holding an address as UPN, mail, SMTP proxy address or in otherMails (the invitation
+ * manager's dedupe lookup), case-insensitive. Two are enough to tell "one match" from "ambiguous";
+ * the callers take the first, a UPN match before a mail match before a proxy or other address.
  */
-export async function findUsersByAddress(db: Db, tenantId: string, address: string): Promise<UserRecord[]> {
-  const eq = (path: string, value: string) => node.compare('eq', [path], lit.string(value));
-  const any = (collection: string, value: string) => node.lambda('any', [collection], 'x', eq('x', value));
-  const filter = node.or(node.or(node.or(eq('userPrincipalName', address), eq('mail', address)),
-    any('proxyAddresses', `SMTP:${address}`)), any('otherMails', address));
-  // Two are enough to tell "one match" from "ambiguous"; the callers take the first.
-  const page = await listObjects(db, userCatalog, tenantId, { filter, top: 2, advanced: true, count: false, deleted: false });
-  return usersRepo.getMany(db, tenantId, page.rows.map((r) => r.id));
+export function findUsersByAddress(db: Db, tenantId: string, address: string): Promise<UserRecord[]> {
+  return usersRepo.byAddress(db, tenantId, address, 2);
 }
 
-export async function findHome(db: Db, email: string): Promise<Home | undefined> {
-  const tenant = await findTenantByDomain(db, email.slice(email.lastIndexOf('@') + 1));
+/** `tenants`, when the caller has listed them already, saves reading them again. */
+export async function findHome(db: Db, email: string, tenants?: readonly TenantRecord[]): Promise<Home | undefined> {
+  const domain = email.slice(email.lastIndexOf('@') + 1);
+  const tenant = tenants ? tenantOwningDomain(tenants, domain) : await findTenantByDomain(db, domain);
   if (!tenant) return undefined;
   const [user] = await findUsersByAddress(db, tenant.id, email);
   return user ? { tenant, user } : { tenant };

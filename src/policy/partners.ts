@@ -8,7 +8,7 @@ import {
   resolveEffective, serviceDefaultPolicy, unconfiguredPartner,
 } from '../domain/cross-tenant-policy.js';
 import { DomainError, errors } from '../domain/errors.js';
-import { documentsRepo } from '../store/repos/documents.js';
+import { documentKey, documentsRepo } from '../store/repos/documents.js';
 import type { Db } from '../store/store.js';
 
 export { isCollaborationAllowed } from '../domain/cross-tenant-policy.js';
@@ -153,9 +153,11 @@ export async function deleteIdentitySync(db: Db, tenantId: string, partnerTenant
 
 /** Everything that governs collaboration with one partner, resolved against the default (no nulls left). */
 export async function effectivePartnerSettings(db: Db, tenantId: string, partnerTenantId: string): Promise<EffectiveSettings> {
-  // Sequential on purpose: inside a transaction the three reads share one connection.
-  const def = await getDefaultPolicy(db, tenantId);
-  const partner = await getPartner(db, tenantId, partnerTenantId);
-  const sync = await getIdentitySync(db, tenantId, partnerTenantId);
+  // One read for the three documents: invitations and redemption resolve this on every call.
+  const key = keyOf(partnerTenantId);
+  const docs = await documentsRepo.getMany(db, tenantId, [{ kind: kinds.default }, { kind: kinds.partner, key }, { kind: kinds.identitySync, key }]);
+  const def = (docs.get(documentKey(kinds.default)) as DefaultPolicy | undefined) ?? serviceDefaultPolicy();
+  const partner = docs.get(documentKey(kinds.partner, key)) as PartnerPolicy | undefined;
+  const sync = docs.get(documentKey(kinds.identitySync, key)) as IdentitySyncPolicy | undefined;
   return resolveEffective(partnerTenantId, def, partner, sync);
 }

@@ -12,7 +12,7 @@ import type { UserRecord } from '../../src/domain/user.js';
 import { newUser } from '../../src/directory/users.js';
 import { appsRepo } from '../../src/store/repos/apps.js';
 import { changesRepo } from '../../src/store/repos/changes.js';
-import { documentsRepo } from '../../src/store/repos/documents.js';
+import { documentKey, documentsRepo } from '../../src/store/repos/documents.js';
 import { groupsRepo } from '../../src/store/repos/groups.js';
 import { tenantsRepo } from '../../src/store/repos/tenants.js';
 import { usersRepo } from '../../src/store/repos/users.js';
@@ -255,6 +255,46 @@ for (const dialect of dialects()) {
       assert.equal(await store.transaction((db) => documentsRepo.remove(db, a, 'view', 'a')), true);
       assert.equal(await store.transaction((db) => documentsRepo.remove(db, a, 'view', 'a')), false);
       assert.deepEqual((await documentsRepo.list(store.db, a, 'view')).map((d) => d.key), ['b']);
+    });
+
+    test('documentsRepo putMany/getMany: one statement for several documents, upserting', async () => {
+      const [a, b] = [await addTenant(store), await addTenant(store)];
+      await store.transaction((db) => documentsRepo.putMany(db, a, [{ kind: 'policy', data: { v: 1 } }, { kind: 'view', key: 'k', data: { n: 1 } }], now()));
+      await store.transaction((db) => documentsRepo.putMany(db, a, [{ kind: 'view', key: 'k', data: { n: 2 } }], now()));
+      await store.transaction((db) => documentsRepo.putMany(db, b, [{ kind: 'view', key: 'other', data: { owner: 'b' } }], now()));
+      const docs = await documentsRepo.getMany(store.db, a, [{ kind: 'policy' }, { kind: 'view', key: 'k' }, { kind: 'view', key: 'other' }]);
+      assert.deepEqual([...docs.entries()].sort(), [[documentKey('policy'), { v: 1 }], [documentKey('view', 'k'), { n: 2 }]]);
+      assert.equal((await documentsRepo.getMany(store.db, b, [{ kind: 'policy' }, { kind: 'view', key: 'k' }])).size, 0);
+    });
+
+    test('usersRepo.byAddress: UPN, mail, SMTP proxy address or otherMails; live users of one tenant; UPN first', async () => {
+      const [a, b] = [await addTenant(store), await addTenant(store)];
+      const make = (t: string, upn: string, props: Record<string, unknown> = {}, deleted = false) => {
+        const r = aUser(t, { upn, deleted });
+        Object.assign(r.user, { mail: null, otherMails: [], proxyAddresses: [] }, props);
+        return r;
+      };
+      const byUpn = make(a, 'Pat@x.test');
+      const byMail = make(a, 'm1@a.test', { mail: 'Pat@X.test' });
+      const byProxy = make(a, 'm2@a.test', { proxyAddresses: ['smtp:proxy@x.test', 'SMTP:Proxy@x.test'] });
+      const byProxy2 = make(a, 'm6@a.test', { proxyAddresses: ['SMTP:proxy@x.test'] });
+      const byOther = make(a, 'm3@a.test', { otherMails: ['other@x.test', 'OTHER@x.test'] });
+      const deleted = make(a, 'm4@a.test', { otherMails: ['gone@x.test'], proxyAddresses: ['SMTP:gone@x.test'] }, true);
+      const otherTenant = make(b, 'm5@b.test', { mail: 'proxy@x.test', otherMails: ['other@x.test'] });
+      await store.transaction(async (db) => {
+        await usersRepo.insert(db, a, [byUpn, byMail, byProxy, byProxy2, byOther, deleted]);
+        await usersRepo.insert(db, b, [otherTenant]);
+      });
+      const ids = async (address: string, limit = 2) => (await usersRepo.byAddress(store.db, a, address, limit)).map((r) => r.user.id);
+      assert.deepEqual(await ids('PAT@x.test'), [byUpn.user.id, byMail.user.id], 'UPN match first, then mail');
+      assert.deepEqual(await ids('pat@x.test', 1), [byUpn.user.id]);
+      assert.deepEqual((await ids('proxy@X.TEST')).sort(), [byProxy.user.id, byProxy2.user.id].sort(),
+        'each user once, however often it holds the address, so a second holder is not crowded out');
+      assert.deepEqual(await ids('other@x.test'), [byOther.user.id]);
+      assert.deepEqual(await ids('gone@x.test'), [], 'soft-deleted users are not matched');
+      assert.deepEqual(await ids('nobody@x.test'), []);
+      assert.deepEqual((await usersRepo.byAddress(store.db, a, 'other@x.test'))[0]?.user.otherMails, ['other@x.test', 'OTHER@x.test'], 'the whole record');
+      assert.deepEqual((await usersRepo.byAddress(store.db, b, 'proxy@x.test')).map((r) => r.user.id), [otherTenant.user.id]);
     });
 
     test('tenantsRepo.remove deletes every row of that tenant only', async () => {

@@ -1,6 +1,6 @@
 // The per-tenant change log: every directory mutation appends here in its own transaction. Delta queries
 // and the sync engine read it by sequence number.
-import type { ChangeLogRow } from '../schema.js';
+import { run, sql } from '../query/sqlText.js';
 import type { Db } from '../store.js';
 import { documentsRepo } from './documents.js';
 
@@ -28,14 +28,15 @@ export const changesRepo = {
     if (!changes.length) return changesRepo.head(db, tenantId);
     // Incrementing the tenant's counter locks its row until commit (PostgreSQL), so per-tenant sequence
     // order is commit order; SQLite writers are serialized by BEGIN IMMEDIATE already.
-    const row = await db.updateTable('tenants').set((eb) => ({ change_seq: eb('change_seq', '+', changes.length) }))
-      .where('id', '=', tenantId).returning('change_seq').executeTakeFirstOrThrow();
+    const [row] = await run<{ change_seq: number | string }>(db,
+      sql`update tenants set change_seq = change_seq + ${changes.length} where id = ${tenantId} returning change_seq`);
+    if (!row) throw new Error(`tenant ${tenantId} does not exist`);
     const first = Number(row.change_seq) - changes.length + 1;
-    const rows: ChangeLogRow[] = changes.map((c, i) => ({
-      tenant_id: tenantId, seq: first + i, object_type: c.objectType, object_id: c.objectId, change: c.change,
-      props: c.props ? JSON.stringify(c.props) : null, at,
-    }));
-    for (let i = 0; i < rows.length; i += 1000) await db.insertInto('change_log').values(rows.slice(i, i + 1000)).execute();
+    const tuples = changes.map((c, i) =>
+      sql`(${tenantId}, ${first + i}, ${c.objectType}, ${c.objectId}, ${c.change}, ${c.props ? JSON.stringify(c.props) : null}, ${at})`);
+    for (let i = 0; i < tuples.length; i += 1000) {
+      await run(db, sql`insert into change_log (tenant_id, seq, object_type, object_id, change, props, at) values ${sql.join(tuples.slice(i, i + 1000))}`);
+    }
     return Number(row.change_seq);
   },
   async head(db: Db, tenantId: string): Promise<number> {

@@ -1,9 +1,11 @@
 // User rows: the Graph-shaped object in `data`, plus the lowercased/reversed copies the catalog says
 // queries need, one `user_values` row per collection item and one `search_tokens` row per displayName
 // token. Every method takes the tenant first; no query here can address another tenant's rows.
+import { CompiledQuery } from 'kysely';
 import type { User, UserRecord } from '../../domain/user.js';
 import { reverseText, tokenize } from '../../domain/odata.js';
-import type { UserRow, UserValueRow } from '../schema.js';
+import { dialectOf, run, type Sql, type SqlDialect, sql } from '../query/sqlText.js';
+import type { SearchTokenRow, UserRow, UserValueRow } from '../schema.js';
 import type { Db } from '../store.js';
 
 const lc = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v.toLowerCase() : null);
@@ -100,22 +102,76 @@ function tokenRows(tenantId: string, u: User) {
   }));
 }
 
+// Every column of each table written here, checked exhaustive by the compiler (a Record needs every key).
+const userColumns = Object.keys({
+  tenant_id: 1, id: 1, upn_lc: 1, upn_rev: 1, display_name_lc: 1, given_name_lc: 1, surname_lc: 1, mail_lc: 1, mail_rev: 1,
+  mail_nickname_lc: 1, job_title_lc: 1, department_lc: 1, company_name_lc: 1, employee_id_lc: 1, user_type: 1, creation_type: 1,
+  external_user_state: 1, account_enabled: 1, show_in_address_list: 1, home_tenant_id: 1, home_user_id: 1, password_hash: 1,
+  created_at: 1, deleted_at: 1, data: 1,
+} satisfies Record<keyof UserRow, 1>) as (keyof UserRow)[];
+const valueColumns = Object.keys({
+  tenant_id: 1, user_id: 1, attr: 1, ord: 1, v1: 1, v1_rev: 1, v2: 1, v3: 1,
+} satisfies Record<keyof UserValueRow, 1>) as (keyof UserValueRow)[];
+const tokenColumns = Object.keys({
+  tenant_id: 1, object_type: 1, prop: 1, token: 1, object_id: 1,
+} satisfies Record<keyof SearchTokenRow, 1>) as (keyof SearchTokenRow)[];
+
 // SQLite binds at most 32,766 parameters per statement; PostgreSQL 65,535. Chunks keep a
 // multi-row insert well under both for the widest table (users: 25 columns).
 const CHUNK = 500;
-async function insertChunked<T extends keyof import('../schema.js').Database>(db: Db, table: T, rows: readonly object[]) {
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    // biome-ignore lint/suspicious/noExplicitAny: rows are typed by the callers above
-    await db.insertInto(table).values(rows.slice(i, i + CHUNK) as any).execute();
+
+// The text of a multi-row INSERT depends only on the table and the row count: kept for single rows
+// and small batches (online creates) and for full chunks (bulk import), built for any other count.
+const insertTexts = new Map<string, string>();
+function insertText(dialect: SqlDialect, table: string, columns: readonly string[], n: number): string {
+  const key = `${dialect} ${table} ${n}`;
+  let text = insertTexts.get(key);
+  if (text === undefined) {
+    let p = 0;
+    const tuple = () => `(${columns.map(() => (dialect === 'sqlite' ? '?' : `$${++p}`)).join(', ')})`;
+    text = `insert into ${table} (${columns.join(', ')}) values ${Array.from({ length: n }, tuple).join(', ')}`;
+    if (n <= 8 || n === CHUNK) insertTexts.set(key, text);
   }
+  return text;
+}
+
+/**
+ * Multi-row INSERT as precompiled text and a flat parameter list: on the single-user create path,
+ * building and compiling Kysely's query tree for the three inserts cost more CPU than SQLite took to
+ * run them, and for a bulk import's 500-row chunks the flat list is cheaper still.
+ */
+async function insertChunked<R>(db: Db, table: string, columns: readonly (keyof R & string)[], rows: readonly R[]) {
+  const dialect = dialectOf(db);
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const part = rows.slice(i, i + CHUNK);
+    const params: unknown[] = [];
+    for (const r of part) for (const c of columns) params.push(r[c] ?? null);
+    await db.executeQuery(CompiledQuery.raw(insertText(dialect, table, columns, part.length), params));
+  }
+}
+
+// byAddress's branches, each LIMITed in its own subquery. The LIMIT is a literal, not a bound parameter:
+// SQLite (3.46+) re-prepares a statement on every run when its plan depends on a bound LIMIT. Joins,
+// not `id IN (subquery)`: inside a compound query the IN form cost several times the four probes.
+function addressBranch(p: number, body: Sql, limit: number, distinct = false): Sql {
+  return sql`select * from (select ${sql.raw(`${distinct ? 'distinct ' : ''}${p} as p`)}, ${body} limit ${sql.raw(String(limit))}) ${sql.raw(`b${p}`)}`;
+}
+function byColumn(p: number, tenantId: string, column: 'upn_lc' | 'mail_lc', value: string, limit: number): Sql {
+  return addressBranch(p, sql`id from users where tenant_id = ${tenantId} and ${sql.raw(column)} = ${value} and deleted_at is null`, limit);
+}
+// DISTINCT: one user may hold a value twice (SMTP: and smtp: fold to one value), and must not crowd a
+// second holder out of the LIMIT.
+function byValue(p: number, tenantId: string, attr: string, value: string, limit: number): Sql {
+  return addressBranch(p, sql`v.user_id as id from user_values v join users x on x.tenant_id = v.tenant_id and x.id = v.user_id
+    where v.tenant_id = ${tenantId} and v.attr = ${attr} and v.v1 = ${value} and x.deleted_at is null`, limit, true);
 }
 
 export const usersRepo = {
   async insert(db: Db, tenantId: string, records: readonly UserRecord[]): Promise<void> {
     if (records.some((r) => r.tenantId !== tenantId)) throw new Error('record of another tenant');
-    await insertChunked(db, 'users', records.map(toRow));
-    await insertChunked(db, 'user_values', records.flatMap((r) => valueRows(tenantId, r.user)));
-    await insertChunked(db, 'search_tokens', records.flatMap((r) => tokenRows(tenantId, r.user)));
+    await insertChunked(db, 'users', userColumns, records.map(toRow));
+    await insertChunked(db, 'user_values', valueColumns, records.flatMap((r) => valueRows(tenantId, r.user)));
+    await insertChunked(db, 'search_tokens', tokenColumns, records.flatMap((r) => tokenRows(tenantId, r.user)));
   },
 
   async update(db: Db, tenantId: string, record: UserRecord): Promise<void> {
@@ -123,8 +179,8 @@ export const usersRepo = {
     await db.updateTable('users').set(row).where('tenant_id', '=', tenantId).where('id', '=', record.user.id).execute();
     await db.deleteFrom('user_values').where('tenant_id', '=', tenantId).where('user_id', '=', record.user.id).execute();
     await db.deleteFrom('search_tokens').where('tenant_id', '=', tenantId).where('object_id', '=', record.user.id).execute();
-    await insertChunked(db, 'user_values', valueRows(tenantId, record.user));
-    await insertChunked(db, 'search_tokens', tokenRows(tenantId, record.user));
+    await insertChunked(db, 'user_values', valueColumns, valueRows(tenantId, record.user));
+    await insertChunked(db, 'search_tokens', tokenColumns, tokenRows(tenantId, record.user));
   },
 
   /** Deletes the user and its rows; returns the groups it was a member of (their change log must say so). */
@@ -140,10 +196,9 @@ export const usersRepo = {
   /** A user by object id or UPN; `deleted` selects live (false) or soft-deleted (true) users. */
   async get(db: Db, tenantId: string, idOrUpn: string, deleted = false): Promise<UserRecord | undefined> {
     const key = idOrUpn.toLowerCase();
-    let q = db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
-    q = idOrUpn.includes('@') ? q.where('upn_lc', '=', key) : q.where('id', '=', key);
-    q = deleted ? q.where('deleted_at', 'is not', null) : q.where('deleted_at', 'is', null);
-    const row = await q.executeTakeFirst();
+    const by = idOrUpn.includes('@') ? sql`upn_lc = ${key}` : sql`id = ${key}`;
+    const state = sql.raw(deleted ? 'deleted_at is not null' : 'deleted_at is null');
+    const [row] = await run<UserRow>(db, sql`select * from users where tenant_id = ${tenantId} and ${by} and ${state}`);
     return row ? fromRow(row) : undefined;
   },
 
@@ -153,10 +208,32 @@ export const usersRepo = {
     return rows.map(fromRow);
   },
 
+  /**
+   * Live users holding `address` as UPN, mail, an SMTP proxy address or one of otherMails; at most
+   * `limit`, UPN matches first, then mail, proxyAddresses, otherMails. One statement: each branch is
+   * an equality probe on its own index, LIMITed, so the cost does not grow with the tenant.
+   */
+  async byAddress(db: Db, tenantId: string, address: string, limit = 2): Promise<UserRecord[]> {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`invalid limit ${limit}`);
+    const a = address.toLowerCase();
+    const rows = await run<UserRow & { p: number }>(db, sql`select m.p, u.* from (${byColumn(0, tenantId, 'upn_lc', a, limit)}
+      union all ${byColumn(1, tenantId, 'mail_lc', a, limit)} union all ${byValue(2, tenantId, 'proxyAddresses', `smtp:${a}`, limit)}
+      union all ${byValue(3, tenantId, 'otherMails', a, limit)}) m join users u on u.tenant_id = ${tenantId} and u.id = m.id`);
+    const seen = new Set<string>();
+    const found: UserRecord[] = [];
+    for (const row of rows.sort((x, y) => Number(x.p) - Number(y.p))) {
+      if (seen.has(row.id)) continue;
+      seen.add(row.id);
+      const { p: _p, ...user } = row;
+      found.push(fromRow(user));
+      if (found.length === limit) break;
+    }
+    return found;
+  },
+
   async upnTaken(db: Db, tenantId: string, upn: string, exceptId?: string): Promise<boolean> {
-    let q = db.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('upn_lc', '=', upn.toLowerCase());
-    if (exceptId) q = q.where('id', '!=', exceptId);
-    return (await q.executeTakeFirst()) !== undefined;
+    const except = exceptId ? sql` and id <> ${exceptId}` : sql.empty;
+    return (await run(db, sql`select id from users where tenant_id = ${tenantId} and upn_lc = ${upn.toLowerCase()}${except}`)).length > 0;
   },
 
   /** Soft-deleted users whose 30 days are up. */
