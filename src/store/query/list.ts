@@ -149,7 +149,7 @@ async function pieceCounts(
       const range = upper === null ? sql`token >= ${piece}` : sql`token >= ${piece} and token < ${upper}`;
       const rows = await run<{ n: number | string }>(db, sql`select count(*) as n from (select 1 from search_tokens
         where tenant_id = ${tenantId} and object_type = ${catalog.objectType} and prop = ${prop.name} and ${range}
-        limit ${PIECE_COUNT_BOUND}) as bounded`);
+        limit ${sql.int(PIECE_COUNT_BOUND)}) as bounded`);
       counts.set(key, Number(rows[0]?.n ?? 0));
     }
   }
@@ -263,13 +263,13 @@ function branchPage(
   const d = b.driver;
   if (d.kind === 'id') {
     const keyset = after ? sql` and ${ref('id')} > ${after.id}` : sql``;
-    return sql`select ${cols}, null as k from ${table} where ${b.where}${keyset} order by ${ref('id')} limit ${limit}`;
+    return sql`select ${cols}, null as k from ${table} where ${b.where}${keyset} order by ${ref('id')} limit ${sql.int(limit)}`;
   }
   if (d.kind === 'column') {
     const k = ref(d.column);
     const keyset = after ? sql` and ${k} >= ${after.key} and (${k} > ${after.key} or ${ref('id')} > ${after.id})` : sql``;
     return sql`select ${cols}, ${k} as k from ${table} where ${b.where}${keyset}
-      order by ${k}, ${ref('id')} limit ${limit}`;
+      order by ${k}, ${ref('id')} limit ${sql.int(limit)}`;
   }
   // Token driver: walk the token index range in order. An object with several tokens in the range (Mary
   // Marsh for "mar") is taken only at its first one, which the NOT EXISTS probe over its own tokens checks.
@@ -286,7 +286,7 @@ function branchPage(
       and not exists (select 1 from ${objectTokens('fst', sql.ref('drv.object_id'), tenantId, dialect)}
         and ${scope('fst')} and ${range(sql.ref('fst.token'))} and fst.token < drv.token)
       and ${ref('tenant_id')} = ${tenantId} and ${ref('id')} = drv.object_id and ${b.where}
-    order by drv.token, drv.object_id limit ${limit}`;
+    order by drv.token, drv.object_id limit ${sql.int(limit)}`;
 }
 
 function validate(q: ListQuery, sorted: boolean, branchCount: number): void {
@@ -365,12 +365,12 @@ async function sortedPage(
     // The union's first offset + limit rows are among each branch's first offset + limit rows.
     const subs = branches.map(
       (b, i) => sql`select ${sql.id('id')} from (select ${id} from ${table} where ${b.where}
-        order by ${order} limit ${offset + limit}) as ${sql.id(`b${i}`)}`,
+        order by ${order} limit ${sql.int(offset + limit)}) as ${sql.id(`b${i}`)}`,
     );
     where = sql`${sql.ref(`${alias}.tenant_id`)} = ${tenantId} and ${id} in (${sql.join(subs, sql` union `)})`;
   }
   return run<Row>(db, sql`select ${cols} from ${table} where ${where}
-    order by ${order} limit ${limit} offset ${offset}`);
+    order by ${order} limit ${sql.int(limit)} offset ${offset}`);
 }
 
 /** Number of matches (`/users/$count`, `@odata.count`). */

@@ -83,6 +83,15 @@ sql.join = (items: readonly unknown[], separator: Sql = new Sql([', '])): Sql =>
   return new Sql(out);
 };
 sql.empty = new Sql([]);
+/**
+ * A non-negative integer written into the text, for LIMIT: SQLite re-prepares a statement on every run
+ * when its plan depends on a bound LIMIT (measured: +50–70 µs on a people-search page), while each
+ * distinct literal is prepared once and then served from the statement cache.
+ */
+sql.int = (n: number): Sql => {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${n}`);
+  return new Sql([String(n)]);
+};
 
 const dialects = new WeakMap<object, SqlDialect>();
 

@@ -154,7 +154,7 @@ async function insertChunked<R>(db: Db, table: string, columns: readonly (keyof 
 // SQLite (3.46+) re-prepares a statement on every run when its plan depends on a bound LIMIT. Joins,
 // not `id IN (subquery)`: inside a compound query the IN form cost several times the four probes.
 function addressBranch(p: number, body: Sql, limit: number, distinct = false): Sql {
-  return sql`select * from (select ${sql.raw(`${distinct ? 'distinct ' : ''}${p} as p`)}, ${body} limit ${sql.raw(String(limit))}) ${sql.raw(`b${p}`)}`;
+  return sql`select * from (select ${sql.raw(`${distinct ? 'distinct ' : ''}${p} as p`)}, ${body} limit ${sql.int(limit)}) ${sql.raw(`b${p}`)}`;
 }
 function byColumn(p: number, tenantId: string, column: 'upn_lc' | 'mail_lc', value: string, limit: number): Sql {
   return addressBranch(p, sql`id from users where tenant_id = ${tenantId} and ${sql.raw(column)} = ${value} and deleted_at is null`, limit);
