@@ -24,14 +24,14 @@ export interface Results {
 
 export const human = (n: number) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
 const num = (x: number | undefined, d = 0) => (x === undefined || Number.isNaN(x) ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: d }));
-const verdict = (ok: boolean | undefined) => (ok === undefined ? 'n/a (peer not run)' : ok ? '**pass**' : '**FAIL**');
+const verdict = (ok: boolean | 'info' | undefined) => (ok === 'info' ? 'information' : ok === undefined ? 'n/a (peer not run)' : ok ? '**pass**' : '**FAIL**');
 const table = (head: string[], rows: (string | number)[][]) =>
   [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
 const peerFor = (r: Results, kind: 'filter' | 'search', scope: 'global' | 'tenant') =>
   r.search?.peer?.runs.find((x) => x.filter === (kind === 'filter' ? 'brief' : 'anr') && x.scope === scope);
 
-interface Row { what: string; ours: string; peer: string; ratio: string; target: string; ok: boolean | undefined }
+interface Row { what: string; ours: string; peer: string; ratio: string; target: string; ok: boolean | 'info' | undefined }
 
 function summaryRows(r: Results): Row[] {
   const rows: Row[] = [];
@@ -83,7 +83,7 @@ function summaryRows(r: Results): Row[] {
       rows.push({
         what: `3. …, ${s.kind}: server CPU µs/query of a bare node:https server returning the same bytes (the floor; information)`,
         ours: num(floor.server_cpu_us_per_query), peer: p ? num(p.server_cpu_us_per_query) : '–',
-        ratio: fr === undefined ? '–' : `${round(fr, 2)}×`, target: '(not a target)', ok: undefined,
+        ratio: fr === undefined ? '–' : `${round(fr, 2)}×`, target: '(not a target)', ok: 'info',
       });
     }
     rows.push({

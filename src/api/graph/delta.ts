@@ -19,6 +19,7 @@ import type { GraphContext } from './index.js';
 import { serviceRoot, tenantOf } from './index.js';
 import { DEFAULT_TOP, MAX_TOP, parseSelectParam, type Query } from './query.js';
 import { parseFilter } from './odata/index.js';
+import { literalLimit } from '../../store/query/sqlText.js';
 
 /** Group properties a delta query may select and track (`members` is reported as members@delta). */
 const groupDeltaProperties = new Set<string>([...defaultGroupSelect, 'members']);
@@ -91,7 +92,7 @@ async function listLive(db: Db, res: Resource, tenantId: string, afterId: string
   let q = db.selectFrom(res.table as 'users').select(['id', 'data'])
     .where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).where('id', '>', afterId);
   if (ids) q = q.where('id', 'in', ids.length ? ids : ['']);
-  const rows = await q.orderBy('id').limit(limit).execute();
+  const rows = await q.orderBy('id').limit(literalLimit(limit)).execute();
   return rows.map((r): DeltaObject => ({ id: r.id, data: res.parse(r.data), deleted: false }));
 }
 

@@ -8,7 +8,7 @@
 // statement cache behave exactly as for every other query.
 //
 // Values are always bound parameters; identifiers come only from code (catalogs), never from a request.
-import { CompiledQuery, type Kysely, SqliteAdapter } from 'kysely';
+import { CompiledQuery, type Kysely, type RawBuilder, SqliteAdapter, sql as kyselySql } from 'kysely';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -92,6 +92,12 @@ sql.int = (n: number): Sql => {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${n}`);
   return new Sql([String(n)]);
 };
+
+/** The same literal LIMIT for Kysely's builder: `.limit(literalLimit(n))` (see sql.int). */
+export function literalLimit(n: number): RawBuilder<number> {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${n}`);
+  return kyselySql.lit(n);
+}
 
 const dialects = new WeakMap<object, SqlDialect>();
 

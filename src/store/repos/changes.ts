@@ -1,6 +1,6 @@
 // The per-tenant change log: every directory mutation appends here in its own transaction. Delta queries
 // and the sync engine read it by sequence number.
-import { run, sql } from '../query/sqlText.js';
+import { literalLimit, run, sql } from '../query/sqlText.js';
 import type { Db } from '../store.js';
 import { documentsRepo } from './documents.js';
 
@@ -52,7 +52,7 @@ export const changesRepo = {
   async since(db: Db, tenantId: string, objectType: 'user' | 'group', after: number, upTo: number, limit: number) {
     const rows = await db.selectFrom('change_log').selectAll()
       .where('tenant_id', '=', tenantId).where('object_type', '=', objectType)
-      .where('seq', '>', after).where('seq', '<=', upTo).orderBy('seq').limit(limit).execute();
+      .where('seq', '>', after).where('seq', '<=', upTo).orderBy('seq').limit(literalLimit(limit)).execute();
     return rows.map((r) => ({ ...r, seq: Number(r.seq), props: r.props ? (JSON.parse(r.props) as string[]) : null }));
   },
   /**
@@ -67,7 +67,7 @@ export const changesRepo = {
       .where('tenant_id', '=', tenantId).where('object_type', '=', objectType)
       .where('seq', '>', after).where('seq', '<=', upTo).where('object_id', '>', page.afterId);
     if (page.ids) q = q.where('object_id', 'in', page.ids.length ? page.ids : ['']);
-    const rows = await q.groupBy('object_id').orderBy('object_id').limit(page.limit).execute();
+    const rows = await q.groupBy('object_id').orderBy('object_id').limit(literalLimit(page.limit)).execute();
     return rows.map((r) => r.object_id);
   },
   /** Every change of these objects in (after, upTo], in sequence order. */

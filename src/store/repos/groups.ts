@@ -2,6 +2,7 @@
 import type { GroupRow } from '../schema.js';
 import { reverseText, tokenize } from '../../domain/odata.js';
 import type { Db } from '../store.js';
+import { literalLimit } from '../query/sqlText.js';
 
 export interface Group {
   id: string;
@@ -88,12 +89,12 @@ export const groupsRepo = {
   /** Members in id order, after `afterId`, at most `limit`. */
   async members(db: Db, tenantId: string, groupId: string, afterId: string, limit: number) {
     return db.selectFrom('group_members').select(['member_id', 'member_type']).where('tenant_id', '=', tenantId)
-      .where('group_id', '=', groupId).where('member_id', '>', afterId).orderBy('member_id').limit(limit).execute();
+      .where('group_id', '=', groupId).where('member_id', '>', afterId).orderBy('member_id').limit(literalLimit(limit)).execute();
   },
   /** Groups the object is a direct member of. */
   async memberOf(db: Db, tenantId: string, memberId: string, afterId: string, limit: number): Promise<string[]> {
     const rows = await db.selectFrom('group_members').select('group_id').where('tenant_id', '=', tenantId)
-      .where('member_id', '=', memberId).where('group_id', '>', afterId).orderBy('group_id').limit(limit).execute();
+      .where('member_id', '=', memberId).where('group_id', '>', afterId).orderBy('group_id').limit(literalLimit(limit)).execute();
     return rows.map((r) => r.group_id);
   },
   /**
@@ -103,7 +104,7 @@ export const groupsRepo = {
   async liveMembers(db: Db, tenantId: string, groupId: string, afterId: string, limit: number) {
     return liveMemberQuery(db, tenantId, groupId)
       .select(['m.member_id as id', 'm.member_type as type', 'u.data as userData', 'g.data as groupData'])
-      .where('m.member_id', '>', afterId).orderBy('m.member_id').limit(limit).execute();
+      .where('m.member_id', '>', afterId).orderBy('m.member_id').limit(literalLimit(limit)).execute();
   },
   async countLiveMembers(db: Db, tenantId: string, groupId: string): Promise<number> {
     const r = await liveMemberQuery(db, tenantId, groupId).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
@@ -114,7 +115,7 @@ export const groupsRepo = {
     return db.selectFrom('group_members as m')
       .innerJoin('groups as g', (j) => j.onRef('g.tenant_id', '=', 'm.tenant_id').onRef('g.id', '=', 'm.group_id'))
       .select(['g.id as id', 'g.data as data']).where('m.tenant_id', '=', tenantId).where('m.member_id', '=', memberId)
-      .where('m.group_id', '>', afterId).orderBy('m.group_id').limit(limit).execute();
+      .where('m.group_id', '>', afterId).orderBy('m.group_id').limit(literalLimit(limit)).execute();
   },
 };
 

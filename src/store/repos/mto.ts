@@ -4,6 +4,7 @@ import type { Member, MemberRole, MemberState, Organization, TransitionDetails }
 import type { Selectable } from 'kysely';
 import type { MtoMemberRow, MtoTransitionRow } from '../schema.js';
 import type { Db } from '../store.js';
+import { literalLimit } from '../query/sqlText.js';
 
 export type TransitionKind = 'join' | 'remove' | 'changeRole';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
@@ -127,7 +128,7 @@ export const mtoRepo = {
   async claim(db: Db, now: string, leaseUntil: string, skipLocked: boolean): Promise<TransitionJob | undefined> {
     let q = db.selectFrom('mto_transitions').selectAll()
       .where((eb) => eb.or([eb('status', '=', 'queued'), eb('status', '=', 'running')]))
-      .where('not_before', '<=', now).orderBy('not_before').orderBy('created_at').limit(1);
+      .where('not_before', '<=', now).orderBy('not_before').orderBy('created_at').limit(literalLimit(1));
     if (skipLocked) q = q.forUpdate().skipLocked();
     const r = await q.executeTakeFirst();
     if (!r) return undefined;

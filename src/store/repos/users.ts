@@ -4,7 +4,7 @@
 import { CompiledQuery } from 'kysely';
 import type { User, UserRecord } from '../../domain/user.js';
 import { reverseText, tokenize } from '../../domain/odata.js';
-import { dialectOf, run, type Sql, type SqlDialect, sql } from '../query/sqlText.js';
+import { dialectOf, literalLimit, run, type Sql, type SqlDialect, sql } from '../query/sqlText.js';
 import type { SearchTokenRow, UserRow, UserValueRow } from '../schema.js';
 import type { Db } from '../store.js';
 
@@ -241,7 +241,7 @@ export const usersRepo = {
     const rows = await db
       .selectFrom('users').select('id')
       .where('tenant_id', '=', tenantId).where('deleted_at', 'is not', null).where('deleted_at', '<', before)
-      .limit(limit).execute();
+      .limit(literalLimit(limit)).execute();
     return rows.map((r) => r.id);
   },
 
