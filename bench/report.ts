@@ -2,7 +2,7 @@
 // ratio, the target, pass/fail), then the details of each measurement and the raw results as JSON.
 import { dirname } from 'node:path';
 import { IMPORT_CHUNK } from '../src/directory/import.js';
-import type { CreateMeasurement } from './create.js';
+import { type CreateMeasurement, WARMUP } from './create.js';
 import { type Machine, repoRoot, round } from './env.js';
 import type { ImportMeasurement, SqlitePeer } from './import.js';
 import type { LdapAddResult, LdapSearchResult } from './ldap.js';
@@ -169,6 +169,7 @@ export function renderReport(r: Results): string {
     const h = ours.https;
     const kdfCeiling = 1000 / ours.kdf.msPerHash;
     out.push(`## 2. Single-user create (${num(h.n)} users, 1 client)`, '');
+    out.push(`Each HTTPS run first sends ${WARMUP} creates outside the timing (other users), as measurement 3 warms with 200 queries: the JIT keeps optimizing the create path over the first few hundred requests. OpenLDAP's ldapadd starts cold (C, no JIT).`, '');
     out.push(table(['', 'creates/s', 'p50 ms', 'p99 ms', 'server CPU ms/create'], [
       ['openmto POST /v1.0/users over HTTPS (password → scrypt N=2^14)', h.perSec, h.p50_ms, h.p99_ms, h.serverCpuMsPerCreate],
       ...(ours.httpsInvitations ? [[

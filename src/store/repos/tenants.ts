@@ -36,7 +36,10 @@ export const tenantsRepo = {
     return (await run(db, sql`select 1 as x from tenants where id = ${tenantId}`)).length > 0;
   },
   async list(db: Db): Promise<TenantRecord[]> {
-    return (await db.selectFrom('tenants').selectAll().orderBy('created_at').orderBy('id').execute()).map(fromRow);
+    // Read on every invitation (home-tenant lookup): precompiled text, no query builder.
+    const rows = await run<{ id: string; display_name: string; domain: string; created_at: string; data: string }>(db,
+      sql`select id, display_name, domain, created_at, data from tenants order by created_at, id`);
+    return rows.map(fromRow);
   },
   /** Removes a tenant and every row it owns. */
   async remove(db: Db, tenantId: string): Promise<void> {
