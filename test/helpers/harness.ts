@@ -12,6 +12,7 @@ import type { Clock } from '../../src/domain/clock.js';
 import { importUsers } from '../../src/directory/import.js';
 import { createApp, createTenant, type CreatedTenant } from '../../src/identity/tenants.js';
 import { type RunningServer, startServer } from '../../src/server.js';
+import { openStore, type Store } from '../../src/store/store.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -21,6 +22,26 @@ export const fixtureTls = join(here, '..', 'fixtures', 'tls');
 /** SQLite always; PostgreSQL when OPENMTO_TEST_PG holds a postgres:// URL (CI sets it). */
 export function dialects(): DialectName[] {
   return process.env.OPENMTO_TEST_PG ? ['sqlite', 'postgres'] : ['sqlite'];
+}
+
+/**
+ * A store of its own on `dialect`: an in-memory SQLite database, or a private PostgreSQL schema that
+ * `close()` drops again, so suites never see each other's rows.
+ */
+export async function openTestStore(dialect: DialectName, prefix = 's'): Promise<{ store: Store; close(): Promise<void> }> {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const store = dialect === 'postgres' ? await openStore({ url: pgUrl(), schema }) : await openStore({ url: ':memory:' });
+  return {
+    store,
+    async close() {
+      await store.close();
+      if (dialect !== 'postgres') return;
+      const c = new pg.Client({ connectionString: pgUrl() });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await c.end();
+    },
+  };
 }
 
 /** A clock tests can move forward (token expiry, 30-day purge, delta token lifetime). */

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import type { UserRecord } from '../../src/domain/user.js';
 import { newUser } from '../../src/directory/users.js';
 import { appsRepo } from '../../src/store/repos/apps.js';
@@ -17,8 +16,8 @@ import { groupsRepo } from '../../src/store/repos/groups.js';
 import { tenantsRepo } from '../../src/store/repos/tenants.js';
 import { usersRepo } from '../../src/store/repos/users.js';
 import type { Database } from '../../src/store/schema.js';
-import { type Db, openStore, type Store } from '../../src/store/store.js';
-import { dialects } from '../helpers/harness.js';
+import type { Db, Store } from '../../src/store/store.js';
+import { dialects, openTestStore } from '../helpers/harness.js';
 
 const now = () => new Date().toISOString();
 
@@ -61,21 +60,11 @@ function aUser(tenantId: string, props: { upn: string; displayName?: string; id?
 for (const dialect of dialects()) {
   describe(`store contract (${dialect})`, () => {
     let store: Store;
-    const schema = `c_${randomBytes(6).toString('hex')}`;
+    let closeStore: () => Promise<void>;
     before(async () => {
-      store = dialect === 'postgres'
-        ? await openStore({ url: process.env.OPENMTO_TEST_PG ?? '', schema })
-        : await openStore({ url: ':memory:' });
+      ({ store, close: closeStore } = await openTestStore(dialect, 'c'));
     });
-    after(async () => {
-      await store.close();
-      if (dialect === 'postgres') {
-        const c = new pg.Client({ connectionString: process.env.OPENMTO_TEST_PG });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await c.end();
-      }
-    });
+    after(() => closeStore());
 
     test('the same object id in two tenants never leaks through any users/groups/documents/apps method', async () => {
       const [a, b] = [await addTenant(store), await addTenant(store)];

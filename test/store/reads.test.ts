@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { userCatalog } from '../../src/domain/catalog.js';
 import { parseFilter } from '../../src/api/graph/odata/index.js';
 import { newUser } from '../../src/directory/users.js';
@@ -13,35 +12,25 @@ import { listObjects } from '../../src/store/query/list.js';
 import { run, sql } from '../../src/store/query/sqlText.js';
 import { tenantsRepo } from '../../src/store/repos/tenants.js';
 import { usersRepo } from '../../src/store/repos/users.js';
-import { openStore, type Store } from '../../src/store/store.js';
-import { dialects } from '../helpers/harness.js';
+import type { Store } from '../../src/store/store.js';
+import { dialects, openTestStore } from '../helpers/harness.js';
 
 const now = () => new Date().toISOString();
 
 for (const dialect of dialects()) {
   describe(`store reads (${dialect})`, () => {
     let store: Store;
+    let closeStore: () => Promise<void>;
     let tenantId: string;
-    const schema = `r_${randomBytes(6).toString('hex')}`;
     before(async () => {
-      store = dialect === 'postgres'
-        ? await openStore({ url: process.env.OPENMTO_TEST_PG ?? '', schema })
-        : await openStore({ url: ':memory:' });
+      ({ store, close: closeStore } = await openTestStore(dialect, 'r'));
       tenantId = randomUUID();
       await tenantsRepo.insert(store.db, {
         id: tenantId, displayName: 'Reads', domain: `${randomBytes(5).toString('hex')}.openmto.test`, createdDateTime: now(),
         data: { verifiedDomains: [] },
       });
     });
-    after(async () => {
-      await store.close();
-      if (dialect === 'postgres') {
-        const c = new pg.Client({ connectionString: process.env.OPENMTO_TEST_PG });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await c.end();
-      }
-    });
+    after(() => closeStore());
 
     const record = (upn: string, props: Record<string, unknown> = {}) => ({
       tenantId,
