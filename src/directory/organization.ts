@@ -2,8 +2,8 @@
 // notification/privacy properties writable by Organization.ReadWrite.All apps or Global Administrators.
 import { z } from 'zod';
 import { errors } from '../domain/errors.js';
+import { changesRepo } from '../store/repos/changes.js';
 import { type TenantRecord, tenantsRepo } from '../store/repos/tenants.js';
-import type { Db } from '../store/store.js';
 import { type Actor, requireAppPermission } from './access.js';
 import type { DirectoryContext } from './users.js';
 
@@ -43,11 +43,6 @@ export const allOrganizationProperties = new Set<string>(organizationProperties)
 
 type StoredOrganization = Partial<Record<keyof typeof writable, unknown>>;
 
-async function directorySize(db: Db, tenantId: string): Promise<number> {
-  const count = async (table: 'users' | 'groups') =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('tenant_id', '=', tenantId).executeTakeFirst())?.n ?? 0);
-  return (await count('users')) + (await count('groups'));
-}
 
 function render(t: TenantRecord, used: number): Organization {
   const stored = (t.data.organization ?? {}) as StoredOrganization;
@@ -91,7 +86,7 @@ export async function getOrganization(ctx: DirectoryContext, tenantId: string, a
   requireAppPermission(actor, 'Organization.Read.All', 'User.Read.All');
   const t = await tenantsRepo.find(ctx.store.db, tenantId);
   if (!t) throw errors.notFound(tenantId);
-  return render(t, await directorySize(ctx.store.db, tenantId));
+  return render(t, await changesRepo.objectCount(ctx.store.db, tenantId));
 }
 
 export async function updateOrganization(ctx: DirectoryContext, tenantId: string, actor: Actor, id: string, body: unknown): Promise<void> {

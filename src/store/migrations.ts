@@ -307,12 +307,25 @@ const m005: Migration = {
   },
 };
 
+// The directory's size (organization.directorySizeQuota.used) was a COUNT over every user and group of
+// the tenant on each GET /organization: 6.7 ms at 100k users, ~70 ms at 1M. It is now a counter on the
+// tenant row, moved by the change log's created/deleted entries in the same UPDATE that allocates their
+// sequence numbers (changesRepo.append), so it is exact and costs nothing extra to keep.
+const m006: Migration = {
+  async up(db: AnyDb) {
+    await sql`ALTER TABLE tenants ADD COLUMN object_count integer NOT NULL DEFAULT 0`.execute(db);
+    await sql`UPDATE tenants SET object_count = (SELECT count(*) FROM users WHERE users.tenant_id = tenants.id)
+      + (SELECT count(*) FROM groups WHERE groups.tenant_id = tenants.id)`.execute(db);
+  },
+};
+
 const all: Record<string, Migration> = {
   '001_directory': m001,
   '002_multi_tenant_organization': m002,
   '003_code_point_collation': m003,
   '004_lean_indexes': m004,
   '005_ordered_prefix_indexes': m005,
+  '006_tenant_object_count': m006,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -7,6 +7,8 @@ export interface TenantRow {
   domain: string;
   created_at: string;
   change_seq: Generated<number>;
+  /** Users (live and soft-deleted) plus groups, kept by changesRepo.append (migration 006). */
+  object_count: Generated<number>;
   data: string;
 }
 

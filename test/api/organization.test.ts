@@ -40,6 +40,29 @@ for (const dialect of dialects()) {
       assert.equal(beta.value[0].id, b.tenantId);
     });
 
+    test('directorySizeQuota.used follows creates, soft deletes, restores and permanent deletes of users and groups', async () => {
+      const t = await ts.tenant('Quota');
+      const used = async () => (await ts.request('GET', '/v1.0/organization', { token: t.adminToken })).body.value[0].directorySizeQuota.used;
+      assert.equal(await used(), 0);
+      const u1 = await ts.user(t.tenantId);
+      const u2 = await ts.user(t.tenantId);
+      const group = await ts.request('POST', '/v1.0/groups', {
+        token: t.adminToken, body: { displayName: 'Quota group', mailEnabled: false, mailNickname: 'quota', securityEnabled: true },
+      });
+      assert.equal(group.status, 201);
+      assert.equal(await used(), 3);
+      // A soft-deleted user still occupies the directory until it is purged, as in Entra.
+      assert.equal((await ts.request('DELETE', `/v1.0/users/${u1.id}`, { token: t.adminToken })).status, 204);
+      assert.equal(await used(), 3);
+      assert.equal((await ts.request('POST', `/v1.0/directory/deletedItems/${u1.id}/restore`, { token: t.adminToken })).status, 200);
+      assert.equal((await ts.request('DELETE', `/v1.0/users/${u2.id}`, { token: t.adminToken })).status, 204);
+      assert.equal((await ts.request('DELETE', `/v1.0/directory/deletedItems/${u2.id}`, { token: t.adminToken })).status, 204);
+      assert.equal((await ts.request('DELETE', `/v1.0/groups/${group.body.id}`, { token: t.adminToken })).status, 204);
+      assert.equal(await used(), 1);
+      // Another tenant's directory is counted on its own.
+      assert.equal((await ts.request('GET', '/v1.0/organization', { token: a.adminToken })).body.value[0].directorySizeQuota.used, 1);
+    });
+
     test('readers: any signed-in user of the tenant; apps with Organization.Read.All, Directory.Read.All or User.Read.All', async () => {
       const read = (token: string) => ts.request('GET', '/v1.0/organization', { token });
       for (const perms of [['Organization.Read.All'], ['Directory.Read.All'], ['User.Read.All']]) {

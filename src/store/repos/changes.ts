@@ -27,9 +27,12 @@ export const changesRepo = {
   async append(db: Db, tenantId: string, changes: readonly Change[], at: string): Promise<number> {
     if (!changes.length) return changesRepo.head(db, tenantId);
     // Incrementing the tenant's counter locks its row until commit (PostgreSQL), so per-tenant sequence
-    // order is commit order; SQLite writers are serialized by BEGIN IMMEDIATE already.
-    const [row] = await run<{ change_seq: number | string }>(db,
-      sql`update tenants set change_seq = change_seq + ${changes.length} where id = ${tenantId} returning change_seq`);
+    // order is commit order; SQLite writers are serialized by BEGIN IMMEDIATE already. The same update
+    // keeps the tenant's object count: every object that comes or goes does so through a change here.
+    let grown = 0;
+    for (const c of changes) grown += c.change === 'created' ? 1 : c.change === 'deleted' ? -1 : 0;
+    const [row] = await run<{ change_seq: number | string }>(db, sql`update tenants set change_seq = change_seq + ${changes.length},
+      object_count = object_count + ${grown} where id = ${tenantId} returning change_seq`);
     if (!row) throw new Error(`tenant ${tenantId} does not exist`);
     const first = Number(row.change_seq) - changes.length + 1;
     const tuples = changes.map((c, i) =>
@@ -38,6 +41,11 @@ export const changesRepo = {
       await run(db, sql`insert into change_log (tenant_id, seq, object_type, object_id, change, props, at) values ${sql.join(tuples.slice(i, i + 1000))}`);
     }
     return Number(row.change_seq);
+  },
+  /** Users (live and soft-deleted) and groups the tenant holds, as the change log has counted them. */
+  async objectCount(db: Db, tenantId: string): Promise<number> {
+    const [row] = await run<{ n: number | string }>(db, sql`select object_count as n from tenants where id = ${tenantId}`);
+    return Number(row?.n ?? 0);
   },
   async head(db: Db, tenantId: string): Promise<number> {
     const r = await db.selectFrom('tenants').select('change_seq').where('id', '=', tenantId).executeTakeFirst();
