@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { userCatalog } from '../../src/domain/catalog.js';
-import { parseFilter } from '../../src/api/graph/odata/index.js';
+import { parseFilter, parseSearch } from '../../src/api/graph/odata/index.js';
 import { newUser } from '../../src/directory/users.js';
 import { listObjects } from '../../src/store/query/list.js';
-import { run, sql } from '../../src/store/query/sqlText.js';
+import { registerSyncReader, run, sql } from '../../src/store/query/sqlText.js';
 import { tenantsRepo } from '../../src/store/repos/tenants.js';
 import { usersRepo } from '../../src/store/repos/users.js';
 import type { Store } from '../../src/store/store.js';
@@ -96,6 +96,30 @@ for (const dialect of dialects()) {
       assert.deepEqual(parsed, {
         displayName: 'Rénée "Q" Zed', id: rec.user.id, businessPhones: ['+1 555'], jobTitle: null, accountEnabled: true, officeLocation: null,
       });
+    });
+
+    test('list pages write LIMIT into the text: a bound LIMIT made SQLite re-prepare the statement on every run', async () => {
+      const probe = await openTestStore(dialect, 'l');
+      try {
+        const id = randomUUID();
+        await tenantsRepo.insert(probe.store.db, {
+          id, displayName: 'Limits', domain: `${randomBytes(5).toString('hex')}.openmto.test`, createdDateTime: now(), data: { verifiedDomains: [] },
+        });
+        const texts: string[] = [];
+        // Records each statement and declines it, so it still runs through Kysely's executor.
+        registerSyncReader(probe.store.db, (text) => {
+          texts.push(text);
+          return undefined;
+        });
+        for (const q of [{ filter: parseFilter("startsWith(displayName,'a')") }, { search: parseSearch('"displayName:a b" OR "mail:a"') }, {}]) {
+          await listObjects(probe.store.db, userCatalog, id, { ...q, top: 5, advanced: true, count: false, deleted: false });
+        }
+        const limited = texts.filter((t) => /\blimit\b/i.test(t));
+        assert.ok(limited.length >= 4, texts.join('\n'));
+        for (const t of limited) assert.doesNotMatch(t, /\blimit\s+(\?|\$\d)/i, t);
+      } finally {
+        await probe.close();
+      }
     });
   });
 }

@@ -159,12 +159,6 @@ export function collectionJson(
   }}`;
 }
 
-export interface ListPage {
-  value: Record<string, unknown>[];
-  count?: number;
-  next?: Cursor;
-}
-
 /** Runs a collection query; with `render`, each item comes back as the JSON text of those keys. */
 export async function runCollectionQuery(
   db: Db, catalog: ResourceCatalog, tenantId: string, query: CollectionQuery, deleted = false, render?: readonly string[],

@@ -3,9 +3,10 @@
 // Kysely's `sql` tag builds an operation-node tree that a compiler then walks; for the one statement a
 // people-search request runs, building and compiling that tree cost more CPU than SQLite took to answer
 // it (bench/, server CPU per query). A list query is text and parameters and nothing else, so this keeps
-// it as a flat list of text pieces and values, joined once. Execution still goes through Kysely's
-// executor (`executeQuery` of a precompiled query), so transactions, the connection mutex and the
-// statement cache behave exactly as for every other query.
+// it as a flat list of text pieces and values, joined once. Execution goes through Kysely's executor
+// (`executeQuery` of a precompiled query), so transactions and the connection mutex behave as for every
+// other query — except a row-returning statement on SQLite outside any transaction, which `run` hands
+// to the synchronous reader the store registered (see run).
 //
 // Values are always bound parameters; identifiers come only from code (catalogs), never from a request.
 import { CompiledQuery, type Kysely, type RawBuilder, SqliteAdapter, sql as kyselySql } from 'kysely';
@@ -88,22 +89,24 @@ sql.empty = new Sql([]);
  * when its plan depends on a bound LIMIT (measured: +50–70 µs on a people-search page), while each
  * distinct literal is prepared once and then served from the statement cache.
  */
-sql.int = (n: number): Sql => {
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${n}`);
-  return new Sql([String(n)]);
-};
+sql.int = (n: number): Sql => new Sql([String(count(n))]);
 
 /** The same literal LIMIT for Kysely's builder: `.limit(literalLimit(n))` (see sql.int). */
 export function literalLimit(n: number): RawBuilder<number> {
+  return kyselySql.lit(count(n));
+}
+
+function count(n: number): number {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${n}`);
-  return kyselySql.lit(n);
+  return n;
 }
 
 const dialects = new WeakMap<object, SqlDialect>();
 
 /**
- * Runs a read synchronously on an embedded database, or returns undefined when it can't right now (a
- * transaction is open on the connection, or the statement writes); see sqlite/connect.ts.
+ * Runs a statement that returns rows synchronously on an embedded database, or returns undefined when it
+ * can't right now (a transaction is open on the connection, or the statement returns no rows); see
+ * sqlite/connect.ts. A write with RETURNING outside a transaction runs here as its own autocommit.
  */
 export type SyncReader = (text: string, params: readonly unknown[]) => unknown[] | undefined;
 const syncReaders = new WeakMap<object, SyncReader>();
