@@ -24,8 +24,27 @@ export async function createTenantCli(dataDir: string, name: string, domain: str
 export interface ServerChild {
   pid: number;
   port: number;
+  dataDir: string;
   client: HttpsClient;
   stop(): Promise<void>;
+}
+
+/**
+ * Waits until the server's people index (src/store/people) holds the tenant, through the operator API;
+ * searches are answered by SQL until then, so a measurement that started earlier would mix the two.
+ * Returns the seconds waited and what the index reported.
+ */
+export async function waitForPeopleIndex(server: ServerChild, tenantId: string, timeoutS = 300): Promise<{ waited_s: number; status: string; users?: number }> {
+  const key = readFileSync(join(server.dataDir, 'operator.key'), 'utf8').trim();
+  const t0 = Date.now();
+  for (;;) {
+    const r = await server.client.send('GET', '/operator/v1/people-index', { token: key });
+    const mine = (JSON.parse(r.body) as { tenants?: { tenantId: string; status: string; users?: number }[] }).tenants?.find((t) => t.tenantId === tenantId);
+    const waited = (Date.now() - t0) / 1000;
+    if (mine && mine.status !== 'building') return { waited_s: waited, status: mine.status, ...(mine.users !== undefined ? { users: mine.users } : {}) };
+    if (waited > timeoutS) return { waited_s: waited, status: mine?.status ?? 'absent' };
+    await sleep(250);
+  }
 }
 
 /**
@@ -49,7 +68,7 @@ export async function startServer(dataDir: string, logName: string, nodeFlags: r
       const r = await client.send('GET', '/common/.well-known/openid-configuration');
       if (r.status > 0) {
         log(`openmto serve pid ${s.pid} on :${port} (${dataDir})`);
-        return { pid: s.pid, port, client, stop: s.stop };
+        return { pid: s.pid, port, dataDir, client, stop: s.stop };
       }
     } catch {
       // not up yet

@@ -22,3 +22,14 @@ export function defaultDataDir(): string {
 export function databaseUrlFor(dataDir: string): string {
   return process.env.OPENMTO_DATABASE_URL || join(dataDir, 'openmto.db');
 }
+
+/**
+ * Users the server's in-memory people index may hold across all tenants (store/people); a tenant that
+ * would exceed it is searched through SQL. About 0.5–1 KB of heap per user. 0 turns the index off.
+ */
+export function peopleIndexMaxUsers(): number {
+  const raw = process.env.OPENMTO_PEOPLE_INDEX_MAX_USERS;
+  const n = raw === undefined || raw === '' ? 2_000_000 : Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`OPENMTO_PEOPLE_INDEX_MAX_USERS must be a non-negative integer, not '${raw}'`);
+  return n;
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type AppHooks, buildApp } from './api/app.js';
 import { ensureCertificate } from './api/tls.js';
-import { type ServerConfig, databaseUrlFor } from './config.js';
+import { type ServerConfig, databaseUrlFor, peopleIndexMaxUsers } from './config.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { purgeExpiredUsers } from './directory/users.js';
 import { loadSigningKey } from './identity/keys.js';
@@ -16,6 +16,7 @@ import { TokenService } from './identity/tokens.js';
 import { CHANGE_LOG_RETENTION_MS, changesRepo } from './store/repos/changes.js';
 import { serverRepo } from './store/repos/server.js';
 import { tenantsRepo } from './store/repos/tenants.js';
+import { enablePeopleIndex } from './store/people/cache.js';
 import { openStore, type Store } from './store/store.js';
 
 export interface RunningServer {
@@ -63,6 +64,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const clock = options.clock ?? systemClock;
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({ url: options.databaseUrl || databaseUrlFor(options.dataDir), ...(options.schema ? { schema: options.schema } : {}) });
+  const peopleBudget = peopleIndexMaxUsers();
+  const people = peopleBudget > 0 ? enablePeopleIndex(store.db, { maxUsers: peopleBudget }) : undefined;
   const key = await loadSigningKey(store, clock.now());
   const tokens = new TokenService(store, key, clock);
   const operator = await ensureOperatorKey(store, options.dataDir);
@@ -98,12 +101,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   await sweep();
   const timer = setInterval(() => sweep().catch((e) => app.log.error(e)), PURGE_INTERVAL_MS);
   timer.unref();
+  // People indexes build in the background; searches use SQL until a tenant's is ready.
+  people?.warm((await tenantsRepo.list(store.db)).map((t) => t.id)).catch((e) => app.log.error(e));
   mtoWorker = startTransitionWorker({ store, clock }, { ...options.mto, onError: (e) => app.log.error(e) });
 
   return {
     app, store, url, certPath: tls?.certPath ?? null, operatorKeyPath: operator.path, clock,
     async close() {
       clearInterval(timer);
+      people?.stop();
       await mtoWorker?.stop();
       await app.close();
       await store.close();

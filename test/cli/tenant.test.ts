@@ -122,4 +122,52 @@ describe('CLI beside a running server', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('users the CLI imports show at once in the server\'s people search, served from its people index', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openmto-people-'));
+    const { cpSync } = await import('node:fs');
+    const { fixtureTls } = await import('../helpers/harness.js');
+    cpSync(fixtureTls, join(dir, 'tls'), { recursive: true });
+    const created = JSON.parse(await cli(dir, 'tenant', 'create', '--name', 'People', '--json'));
+    const { startServer } = await import('../../src/server.js');
+    const server = await startServer({ dataDir: dir, databaseUrl: join(dir, 'openmto.db'), port: 0, host: '127.0.0.1', http: false, demo: false });
+    try {
+      const key = readFileSync(server.operatorKeyPath, 'utf8').trim();
+      const status = async () => (await fetch(`${server.url}/operator/v1/people-index`, { headers: { authorization: `Bearer ${key}` } })).json() as
+        Promise<{ maxUsers: number; tenants: { tenantId: string; status: string; users?: number; seq?: number }[] }>;
+      // The server builds every tenant's index after it starts.
+      let mine: { status: string; users?: number; seq?: number } | undefined;
+      for (let i = 0; i < 100 && mine?.status !== 'ready'; i++) {
+        mine = (await status()).tenants.find((t) => t.tenantId === created.tenantId);
+        if (mine?.status !== 'ready') await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(mine?.status, 'ready');
+      const token = await fetch(`${server.url}/${created.tenantId}/oauth2/v2.0/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: created.adminApp.clientId, client_secret: created.adminApp.clientSecret, scope: 'https://graph.microsoft.com/.default' }),
+      }).then((r) => r.json() as Promise<{ access_token: string }>);
+      const search = async (p: string) => {
+        const r = await fetch(`${server.url}/v1.0/users?$search="displayName:${p}"&$select=id,displayName`, {
+          headers: { authorization: `Bearer ${token.access_token}`, consistencylevel: 'eventual' },
+        });
+        return ((await r.json()) as { value: { displayName: string }[] }).value.map((u) => u.displayName);
+      };
+      assert.deepEqual(await search('quin'), []);
+      const file = join(dir, 'users.jsonl');
+      writeFileSync(file, [
+        { userPrincipalName: `quinn@${created.domain}`, displayName: 'Quinn Harper', mailNickname: 'quinn', accountEnabled: true },
+        { userPrincipalName: `quincy@${created.domain}`, displayName: 'Quincy Adams', mailNickname: 'quincy', accountEnabled: true },
+      ].map((u) => JSON.stringify(u)).join('\n'));
+      await cli(dir, 'user', 'import', '--tenant', created.tenantId, '--file', file, '--json');
+      // Another process wrote them; the index catches up from the change log before answering.
+      assert.deepEqual((await search('quin')).sort(), ['Quincy Adams', 'Quinn Harper']);
+      const after = (await status()).tenants.find((t) => t.tenantId === created.tenantId);
+      assert.equal(after?.status, 'ready');
+      assert.equal(after?.users, 2);
+      assert.ok((after?.seq ?? 0) > (mine?.seq ?? 0));
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

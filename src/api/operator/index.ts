@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
 import { verifySecret } from '../../identity/secrets.js';
 import { createApp, createTenant, deleteTenant } from '../../identity/tenants.js';
+import { peopleIndexOf } from '../../store/people/cache.js';
 import { tenantsRepo } from '../../store/repos/tenants.js';
 import type { AppDeps } from '../app.js';
 
@@ -32,6 +33,9 @@ export function operatorRoutes(deps: AppDeps) {
         throw new DomainError('unauthenticated', 'InvalidAuthenticationToken', 'A valid operator key is required (Authorization: Bearer <operator key>).');
       }
     });
+    // The in-memory people index (store/people): per tenant building, ready (users held, change-log
+    // sequence reflected) or off (over the budget); empty when the server runs without it.
+    app.get('/people-index', async () => peopleIndexOf(deps.store.db)?.status() ?? { maxUsers: 0, heldUsers: 0, tenants: [] });
     app.get('/tenants', async () => ({
       value: (await tenantsRepo.list(deps.store.db)).map((t) => ({
         tenantId: t.id, displayName: t.displayName, domain: t.domain, createdDateTime: t.createdDateTime,

@@ -30,6 +30,8 @@ import {
   objectTokens,
   searchProperty,
 } from './compile.js';
+import { peopleIndexOf } from '../people/cache.js';
+import { flatten, INDEXED, MAX_BRANCHES } from './drivers.js';
 import { dialectOf, run, type Sql, type SqlDialect, sql } from './sqlText.js';
 
 /** Where the next page starts. JSON-serializable; the API layer wraps it into an opaque $skiptoken. */
@@ -69,21 +71,6 @@ export type CountQuery = Pick<ListQuery, 'filter' | 'search' | 'advanced' | 'del
 
 /** Graph's maximum $top for directory collections. */
 export const MAX_TOP = 999;
-/** Beyond this many OR branches the per-branch queries cost more than they save; run one query. */
-const MAX_BRANCHES = 8;
-
-/**
- * Columns with a (tenant_id, column) index (migrations.ts). Only these may drive a page: a range on an
- * unindexed column is a scan anyway, and id order then at least stops after `top` matches.
- */
-const INDEXED: Readonly<Record<string, ReadonlySet<string>>> = {
-  users: new Set([
-    'upn_lc', 'upn_rev', 'display_name_lc', 'given_name_lc', 'surname_lc', 'mail_lc', 'mail_rev', 'mail_nickname_lc',
-    'employee_id_lc', 'created_at',
-  ]),
-  groups: new Set(['display_name_lc', 'mail_lc', 'mail_nickname_lc', 'created_at']),
-};
-
 type Bool = Sql;
 type Driver =
   | { kind: 'id' }
@@ -99,12 +86,6 @@ interface Row {
   k: string | null;
 }
 
-
-function flatten<T extends { kind: string }>(n: T | undefined, kind: 'and' | 'or'): T[] {
-  if (!n) return [];
-  const x = n as T & { left?: T; right?: T };
-  return n.kind === kind && x.left && x.right ? [...flatten(x.left, kind), ...flatten(x.right, kind)] : [n];
-}
 
 const and = (parts: readonly Bool[]): Bool => sql`${sql.join(parts, sql` and `)}`;
 /** Two-valued NOT: a row whose predicate is NULL (null column) did not match, so it is "not matched". */
@@ -304,7 +285,18 @@ function validate(q: ListQuery, sorted: boolean, branchCount: number): void {
   if (!fits) throw errors.badRequest('The $skiptoken does not belong to this query.');
 }
 
+/** A page: from the people index where it holds the tenant and the query's shape (store/people), else SQL. */
 export async function listObjects(
+  db: Kysely<Database>,
+  catalog: ResourceCatalog,
+  tenantId: string,
+  q: ListQuery,
+): Promise<ListResult> {
+  return (await peopleIndexOf(db)?.list(catalog, tenantId, q)) ?? queryObjects(db, catalog, tenantId, q);
+}
+
+/** A page from SQL, whatever index the store keeps in memory. */
+export async function queryObjects(
   db: Kysely<Database>,
   catalog: ResourceCatalog,
   tenantId: string,

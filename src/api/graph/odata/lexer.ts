@@ -60,6 +60,9 @@ function digits(s: string, i: number, max = Number.POSITIVE_INFINITY): number {
 
 /** Length of a DateTimeOffset (`YYYY-MM-DDThh:mm[:ss[.f+]](Z|±hh:mm)`) or a bare date at `i`, or 0. */
 function dateTimeLength(s: string, i: number): number {
+  // Most tokens are not dates: leave before building the matcher below.
+  const first = s.charCodeAt(i);
+  if (!(first >= 48 && first <= 57)) return 0;
   let j = i;
   const fixed = (n: number, sep?: string) => {
     if (digits(s, j, n) !== n) return false;

@@ -1,0 +1,246 @@
+// The people index's life cycle, per tenant, against the store it mirrors.
+//
+// People search is the request a directory serves most, and on the SQL path most of its cost was
+// finding 26 rows and pulling three properties out of their stored JSON. The index keeps what those
+// pages need in memory (tenantIndex.ts) and answers the query shapes shape.ts accepts; everything else,
+// and every request made inside a transaction, stays on SQL.
+//
+// Freshness comes from the change log, the store's one record of what changed: every request reads the
+// tenant's change sequence (one indexed row) and, when it moved, re-reads the users changed since
+// before answering. So a page never lags a committed write, whichever process or server instance made
+// it, on SQLite and PostgreSQL alike. A tenant's index is built in the background on its first people
+// query (that query and any until the build ends are answered by SQL) and is dropped if the change log
+// was pruned past it or too much changed at once; the next query starts a new build.
+import type { Kysely } from 'kysely';
+import type { ResourceCatalog } from '../../domain/catalog.js';
+import { defaultUserSelect } from '../../domain/user.js';
+import type { ListQuery, ListResult } from '../query/list.js';
+import { dialectOf, run, sql } from '../query/sqlText.js';
+import { changesRepo } from '../repos/changes.js';
+import type { Database } from '../schema.js';
+import { peoplePlan, type Holdings } from './shape.js';
+import { type PersonRow, TenantPeople } from './tenantIndex.js';
+
+/** What the users index holds: the prefix-searchable columns, displayName tokens, page properties. */
+export const userHoldings: Holdings = {
+  columns: new Set(['display_name_lc', 'given_name_lc', 'surname_lc', 'mail_lc', 'upn_lc', 'mail_nickname_lc', 'employee_id_lc']),
+  tokenProps: new Set(['displayName']),
+  renderable: new Set([
+    ...defaultUserSelect, 'userType', 'mailNickname', 'department', 'companyName', 'employeeId', 'accountEnabled', 'showInAddressList',
+  ]),
+};
+
+export interface PeopleIndexOptions {
+  /** Users held across all tenants; a tenant that would go past it stays on SQL. */
+  maxUsers: number;
+  /** More user changes than this between two reads rebuild the index instead of applying them one by one. */
+  rebuildAfter?: number;
+}
+
+/** Users read per statement while building: big enough to amortize a statement, small enough to yield often. */
+const BUILD_CHUNK = 2000;
+const DEFAULT_REBUILD_AFTER = 5000;
+
+type TenantState =
+  | { status: 'building' }
+  | { status: 'off' }
+  | { status: 'ready'; index: TenantPeople; seq: number; catching?: Promise<void> };
+
+const registry = new WeakMap<Kysely<Database>, PeopleIndex>();
+
+/** Turns the people index on for a store's root handle (the server does; one-shot CLI commands don't). */
+export function enablePeopleIndex(db: Kysely<Database>, options: PeopleIndexOptions): PeopleIndex {
+  const index = new PeopleIndex(db, options);
+  registry.set(db, index);
+  return index;
+}
+
+/** The index of this handle; undefined for a transaction's handle or a store without one. */
+export const peopleIndexOf = (db: Kysely<Database>): PeopleIndex | undefined => registry.get(db);
+
+/** One tenant's index as the operator API reports it. */
+export interface PeopleIndexStatus {
+  tenantId: string;
+  status: TenantState['status'];
+  users?: number;
+  /** The change-log sequence it reflects. */
+  seq?: number;
+}
+
+export class PeopleIndex {
+  private readonly tenants = new Map<string, TenantState>();
+  private readonly rebuildAfter: number;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: PeopleIndexOptions,
+  ) {
+    this.rebuildAfter = options.rebuildAfter ?? DEFAULT_REBUILD_AFTER;
+  }
+
+  /** A page from memory, or undefined when SQL must answer (shape, build in progress, over budget). */
+  async list(catalog: ResourceCatalog, tenantId: string, q: ListQuery): Promise<ListResult | undefined> {
+    const plan = peoplePlan(catalog, q, userHoldings);
+    if (!plan) return undefined;
+    const index = await this.current(tenantId);
+    return index?.page(plan);
+  }
+
+  /** Builds a tenant's index now (tests and warm starts); resolves when it is ready or refused. */
+  async ready(tenantId: string): Promise<boolean> {
+    if (!this.tenants.has(tenantId)) await this.build(tenantId);
+    return (await this.current(tenantId)) !== undefined;
+  }
+
+  /**
+   * Builds these tenants' indexes one after another in the background (server start), so the first
+   * searches after a restart find them ready. Tenants already known are skipped.
+   */
+  async warm(tenantIds: readonly string[]): Promise<void> {
+    for (const id of tenantIds) {
+      if (this.stopped) return;
+      if (!this.tenants.has(id)) await this.build(id).catch(() => this.tenants.delete(id));
+    }
+  }
+
+  /** Ends background builds (the store is closing). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  status(): { maxUsers: number; heldUsers: number; tenants: PeopleIndexStatus[] } {
+    const tenants = [...this.tenants].map(([tenantId, s]) =>
+      s.status === 'ready' ? { tenantId, status: s.status, users: s.index.size, seq: s.seq } : { tenantId, status: s.status });
+    return { maxUsers: this.options.maxUsers, heldUsers: this.heldUsers, tenants };
+  }
+
+  /** Users held across tenants. */
+  get heldUsers(): number {
+    let n = 0;
+    for (const s of this.tenants.values()) if (s.status === 'ready') n += s.index.size;
+    return n;
+  }
+
+  private async current(tenantId: string): Promise<TenantPeople | undefined> {
+    let state = this.tenants.get(tenantId);
+    if (!state) {
+      // Not awaited: this request goes to SQL while the build runs.
+      this.build(tenantId).catch(() => this.tenants.delete(tenantId));
+      return undefined;
+    }
+    for (;;) {
+      if (state.status !== 'ready') return undefined;
+      const head = await headOf(this.db, tenantId);
+      if (head === undefined) {
+        this.tenants.delete(tenantId);
+        return undefined;
+      }
+      if (head <= state.seq) return state.index;
+      const s = state;
+      s.catching ??= this.catchUp(tenantId, s, head).finally(() => {
+        s.catching = undefined;
+      });
+      await s.catching;
+      state = this.tenants.get(tenantId);
+      if (!state) return undefined;
+    }
+  }
+
+  private async build(tenantId: string): Promise<void> {
+    this.tenants.set(tenantId, { status: 'building' });
+    const seq = await headOf(this.db, tenantId);
+    const users = await changesRepo.objectCount(this.db, tenantId);
+    if (seq === undefined || this.heldUsers + users > this.options.maxUsers) {
+      this.tenants.set(tenantId, { status: 'off' });
+      return;
+    }
+    // Rows are read after `seq`, so each is at least that new; the changes after `seq` are re-read on
+    // the next request, which makes any row read mid-build current again.
+    const index = new TenantPeople(userHoldings);
+    let afterId = '';
+    for (;;) {
+      if (this.stopped) {
+        this.tenants.delete(tenantId);
+        return;
+      }
+      const rows = await readPeople(this.db, tenantId, { afterId, limit: BUILD_CHUNK });
+      for (const r of rows) index.put(r);
+      if (rows.length < BUILD_CHUNK) break;
+      afterId = (rows[rows.length - 1] as PersonRow).id;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    index.seal();
+    if (this.tenants.get(tenantId)?.status === 'building') this.tenants.set(tenantId, { status: 'ready', index, seq });
+  }
+
+  private async catchUp(tenantId: string, state: TenantState & { status: 'ready' }, head: number): Promise<void> {
+    const changes = await changesRepo.since(this.db, tenantId, 'user', state.seq, head, this.rebuildAfter + 1);
+    const pruned = (await changesRepo.floor(this.db, tenantId)) > state.seq;
+    if (pruned || changes.length > this.rebuildAfter) {
+      this.tenants.delete(tenantId);
+      return;
+    }
+    const ids = [...new Set(changes.map((c) => c.object_id))];
+    const rows = ids.length ? await readPeople(this.db, tenantId, { ids }) : [];
+    // Applied in one synchronous step: a page never sees half of a catch-up.
+    const live = new Map(rows.map((r) => [r.id, r]));
+    for (const id of ids) {
+      const row = live.get(id);
+      if (row) state.index.put(row);
+      else state.index.remove(id);
+    }
+    state.seq = head;
+  }
+}
+
+async function headOf(db: Kysely<Database>, tenantId: string): Promise<number | undefined> {
+  const [row] = await run<{ s: number | string }>(db, sql`select change_seq as s from tenants where id = ${tenantId}`);
+  return row ? Number(row.s) : undefined;
+}
+
+const COLUMNS = [...userHoldings.columns];
+const TOKEN_PROPS = [...userHoldings.tokenProps];
+const RENDERED = [...userHoldings.renderable];
+
+/** Live users with their tokens: a chunk in id order, or the given ids. */
+async function readPeople(
+  db: Kysely<Database>, tenantId: string, which: { afterId: string; limit: number } | { ids: readonly string[] },
+): Promise<PersonRow[]> {
+  // The page properties come out of the stored JSON as JSON text, as the SQL path renders them: no
+  // parsing a ~0.7 KB object per user in JavaScript to serialize a few of its values again.
+  const data = dialectOf(db) === 'sqlite' ? sql.ref('u.data') : sql`(${sql.ref('u.data')}::json)`;
+  const cols = sql.join([
+    ...COLUMNS.map((c) => sql.ref(`u.${c}`)),
+    ...RENDERED.map((k, i) => sql`(${data} -> ${k})${dialectOf(db) === 'sqlite' ? sql.empty : sql`::text`} as ${sql.id(`j${i}`)}`),
+  ]);
+  const where = 'ids' in which
+    ? sql`u.id in (${sql.join(which.ids.map((id) => sql`${id}`))})`
+    : sql`u.id > ${which.afterId}`;
+  const tail = 'ids' in which ? sql`` : sql` order by u.id limit ${sql.int(which.limit)}`;
+  const users = await run<Record<string, string | null> & { id: string }>(db, sql`select u.id as id, ${cols}
+    from users as u where u.tenant_id = ${tenantId} and u.deleted_at is null and ${where}${tail}`);
+  if (!users.length) return [];
+  const hint = dialectOf(db) === 'sqlite' ? sql` indexed by search_tokens_object` : sql``;
+  const tokenRange = 'ids' in which
+    ? sql`st.object_id in (${sql.join(users.map((u) => sql`${u.id}`))})`
+    : sql`st.object_id >= ${(users[0] as { id: string }).id} and st.object_id <= ${(users[users.length - 1] as { id: string }).id}`;
+  const tokens = await run<{ object_id: string; prop: string; token: string }>(db, sql`select st.object_id as object_id, st.prop as prop,
+    st.token as token from search_tokens as st${hint} where st.tenant_id = ${tenantId} and ${tokenRange}
+    and st.object_type = 'user' and st.prop in (${sql.join(TOKEN_PROPS.map((p) => sql`${p}`))})`);
+  const byUser = new Map<string, Record<string, string[]>>();
+  for (const t of tokens) {
+    const own = byUser.get(t.object_id) ?? {};
+    own[t.prop] = [...(own[t.prop] ?? []), t.token];
+    byUser.set(t.object_id, own);
+  }
+  return users.map((u) => {
+    const columns: Record<string, string | null> = {};
+    for (const c of COLUMNS) columns[c] = u[c] ?? null;
+    const json: Record<string, string | null> = {};
+    RENDERED.forEach((k, i) => {
+      json[k] = u[`j${i}`] ?? null;
+    });
+    return { id: u.id, columns, tokens: byUser.get(u.id) ?? {}, json };
+  });
+}
