@@ -32,7 +32,7 @@ export async function measureFloor(
         }
       }
       const r = await steadySearch(client, 'unused', s.pid, kind, queries, users);
-      log(`node:https floor ${kind}: p50 ${r.p50_ms} p99 ${r.p99_ms} ms, ${r.server_cpu_us_per_query} µs server CPU/q (first pass ${r.firstPass?.server_cpu_us_per_query})`);
+      log(`node:https floor ${kind}: p50 ${r.p50_ms} p99 ${r.p99_ms} ms, ${r.server_cpu_us_per_query} µs server CPU/q (passes ${r.passes?.join(', ')})`);
       out.push(r);
     } finally {
       client.close();

@@ -3,6 +3,7 @@
 // own absolute LDAP_PEER_DIR under bench/.data/peers, and slapd listens on a free port.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { untilSteady } from './search.js';
 import { alive, dataRoot, freePort, killPid, log, onCleanup, peersDir, repoRoot, run, type SearchStats } from './env.js';
 
 const script = () => join(peersDir, 'openldap/ldap-peer.sh');
@@ -63,6 +64,8 @@ export interface LdapSearchResult extends SearchStats {
   scope: 'global' | 'tenant';
   /** The unmeasured run before this one, against the same slapd. */
   firstPass?: LdapSearchResult;
+  passes?: number[];
+  steady?: boolean;
   [k: string]: unknown;
 }
 
@@ -81,10 +84,12 @@ export async function ldapSearch(set: LdapSet, pid: number, filter: 'brief' | 'a
     if (!line) throw new Error('bench-search.mjs printed no result');
     return JSON.parse(line) as LdapSearchResult;
   };
-  const firstPass = await pass();
-  const r = await pass();
-  log(`ldap ${filter}/${scope}: p50 ${r.p50_ms} p99 ${r.p99_ms} ms, ${r.server_cpu_us_per_query} µs server CPU/q (first pass ${firstPass.server_cpu_us_per_query})`);
-  return { ...r, firstPass };
+  // The same steady-state rule as openmto's (search.ts untilSteady): bench-search.mjs runs until two
+  // consecutive runs cost the same server CPU per query.
+  const s = await untilSteady(pass, (r) => r.server_cpu_us_per_query);
+  const r = s.result;
+  log(`ldap ${filter}/${scope}: p50 ${r.p50_ms} p99 ${r.p99_ms} ms, ${r.server_cpu_us_per_query} µs server CPU/q (passes ${s.passes.join(', ')})`);
+  return { ...r, firstPass: s.firstPass, passes: s.passes, steady: s.steady };
 }
 
 export interface LdapAddResult {

@@ -117,7 +117,7 @@ async function searchSets(
     record?.set(kind, bodies);
     const r = await steadySearch(server.client, token, server.pid, kind, queries, users, record ? bodies : undefined);
     log(`openmto ${kind} @${human(users)}: p50 ${r.p50_ms} p99 ${r.p99_ms} ms, ${r.server_cpu_us_per_query} µs server CPU/q `
-      + `(first pass ${r.firstPass?.server_cpu_us_per_query}), avg ${r.avg_returned} rows`);
+      + `(passes ${r.passes?.join(', ')}), avg ${r.avg_returned} rows`);
     out.push({ ...r, people_index: index });
   }
   server.client.close();

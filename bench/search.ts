@@ -36,23 +36,59 @@ export interface SearchResult extends SearchStats {
   /** Set when the time budget stopped the run before all prefixes were sent. */
   truncated?: string;
   max_ms: number;
-  /** steadySearch: the unmeasured pass before this one, on the same server (JIT still compiling). */
+  /** steadySearch: the first pass on the same server (JIT still compiling), unmeasured. */
   firstPass?: SearchResult;
+  /** steadySearch: server CPU µs per query of every pass, and whether the last two agreed. */
+  passes?: number[];
+  steady?: boolean;
   /** openmto: the people index the searches ran on, and how long the bench waited for it after start. */
   people_index?: { waited_s: number; status: string; users?: number };
 }
 
+/** Two consecutive passes whose server CPU per query differs by less than this are steady. */
+export const STEADY_TOLERANCE = 0.1;
+/** At most this many passes; the last is measured even if the rule was not met (the report says so). */
+export const MAX_PASSES = 5;
+
+export interface Steady<T> {
+  result: T;
+  firstPass: T;
+  /** Server CPU µs per query of every pass, in order. */
+  passes: number[];
+  steady: boolean;
+}
+
 /**
- * A long-running server is judged in steady state: one full pass (warm-up + every prefix) first, on the
- * same server and connection, then the measured pass. The first pass is returned with it, for the report.
- * `record` is filled from the first pass; the bodies are the same in both.
+ * A long-running server is judged in steady state, by one rule for every side: full passes of the query
+ * set (warm-up + every prefix) on the same server until two consecutive passes cost the same server CPU
+ * per query within STEADY_TOLERANCE; the last pass is the measurement. A JIT runtime needs a few
+ * thousand requests to get there (V8 keeps optimizing the request path); compiled C is there at once.
  */
+export async function untilSteady<T>(pass: () => Promise<T>, cpu: (r: T) => number): Promise<Steady<T>> {
+  const firstPass = await pass();
+  let result = firstPass;
+  const passes = [cpu(firstPass)];
+  for (;;) {
+    result = await pass();
+    passes.push(cpu(result));
+    const [a, b] = passes.slice(-2) as [number, number];
+    const steady = Math.abs(b - a) <= STEADY_TOLERANCE * Math.max(a, b);
+    if (steady || passes.length >= MAX_PASSES) return { result, firstPass, passes, steady };
+  }
+}
+
+/** openmto or the floor in steady state (see untilSteady); `record` is filled from the first pass. */
 export async function steadySearch(
   client: HttpsClient, token: string, serverPid: number, kind: QueryKind, queries: readonly string[], users: number,
   record?: Map<string, string>,
 ): Promise<SearchResult> {
-  const firstPass = await runSearch(client, token, serverPid, kind, queries, users, record);
-  return { ...(await runSearch(client, token, serverPid, kind, queries, users)), firstPass };
+  let first = true;
+  const s = await untilSteady(async () => {
+    const r = await runSearch(client, token, serverPid, kind, queries, users, first ? record : undefined);
+    first = false;
+    return r;
+  }, (r) => r.server_cpu_us_per_query);
+  return { ...s.result, firstPass: s.firstPass, passes: s.passes, steady: s.steady };
 }
 
 /** `record`: keeps each response body by request path (the HTTPS floor replays them, bench/floor.ts). */

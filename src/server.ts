@@ -90,7 +90,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const url = `${options.http ? 'http' : 'https'}://${host}:${port}`;
 
   const sweep = async () => {
-    for (const t of await tenantsRepo.list(store.db)) {
+    const tenants = await tenantsRepo.list(store.db);
+    people?.retain(tenants.map((t) => t.id));
+    for (const t of tenants) {
       await purgeExpiredUsers({ store, clock }, t.id);
       // Change-log history older than the delta-token lifetime (see CHANGE_LOG_RETENTION_DAYS).
       const now = clock.now();

@@ -124,6 +124,7 @@ export function nextLinkFor(req: FastifyRequest, base: string, cursor: Cursor): 
 function paramName(pair: string): string {
   const eq = pair.indexOf('=');
   const name = eq < 0 ? pair : pair.slice(0, eq);
+  if (!name.includes('%') && !name.includes('+')) return name;
   try {
     return decodeURIComponent(name.replace(/\+/g, ' '));
   } catch {

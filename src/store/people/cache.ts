@@ -42,7 +42,7 @@ const BUILD_CHUNK = 2000;
 const DEFAULT_REBUILD_AFTER = 5000;
 
 type TenantState =
-  | { status: 'building' }
+  | { status: 'building'; done: Promise<void> }
   | { status: 'off' }
   | { status: 'ready'; index: TenantPeople; seq: number; catching?: Promise<void> };
 
@@ -87,10 +87,17 @@ export class PeopleIndex {
     return index?.page(plan);
   }
 
-  /** Builds a tenant's index now (tests and warm starts); resolves when it is ready or refused. */
+  /** Builds a tenant's index unless it has one; resolves true once it is ready, false if refused. */
   async ready(tenantId: string): Promise<boolean> {
-    if (!this.tenants.has(tenantId)) await this.build(tenantId);
+    const state = this.tenants.get(tenantId);
+    await (state?.status === 'building' ? state.done : state ? undefined : this.start(tenantId));
     return (await this.current(tenantId)) !== undefined;
+  }
+
+  /** Drops the indexes of tenants not in this list (deleted tenants; the server's hourly sweep). */
+  retain(tenantIds: readonly string[]): void {
+    const keep = new Set(tenantIds);
+    for (const id of [...this.tenants.keys()]) if (!keep.has(id)) this.tenants.delete(id);
   }
 
   /**
@@ -100,7 +107,7 @@ export class PeopleIndex {
   async warm(tenantIds: readonly string[]): Promise<void> {
     for (const id of tenantIds) {
       if (this.stopped) return;
-      if (!this.tenants.has(id)) await this.build(id).catch(() => this.tenants.delete(id));
+      if (!this.tenants.has(id)) await this.start(id);
     }
   }
 
@@ -126,7 +133,7 @@ export class PeopleIndex {
     let state = this.tenants.get(tenantId);
     if (!state) {
       // Not awaited: this request goes to SQL while the build runs.
-      this.build(tenantId).catch(() => this.tenants.delete(tenantId));
+      void this.start(tenantId);
       return undefined;
     }
     for (;;) {
@@ -147,8 +154,16 @@ export class PeopleIndex {
     }
   }
 
+  /** Starts a build; a failed one leaves no state behind, so the next query tries again. */
+  private start(tenantId: string): Promise<void> {
+    const done = this.build(tenantId).catch(() => {
+      if (this.tenants.get(tenantId)?.status === 'building') this.tenants.delete(tenantId);
+    });
+    this.tenants.set(tenantId, { status: 'building', done });
+    return done;
+  }
+
   private async build(tenantId: string): Promise<void> {
-    this.tenants.set(tenantId, { status: 'building' });
     const seq = await headOf(this.db, tenantId);
     const users = await changesRepo.objectCount(this.db, tenantId);
     if (seq === undefined || this.heldUsers + users > this.options.maxUsers) {

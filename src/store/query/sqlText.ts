@@ -16,17 +16,40 @@ export type SqlDialect = 'sqlite' | 'postgres';
 const PARAM = Symbol('param');
 type Piece = string | { readonly [PARAM]: unknown };
 
+/**
+ * Texts of template call sites whose values are all bound values: such a site compiles to the same text
+ * every time, and handing the statement cache the same string each time spares hashing a new one.
+ */
+const siteTexts = new WeakMap<TemplateStringsArray, Partial<Record<SqlDialect, string>>>();
+
 /** A fragment of SQL: text pieces and bound values, in order. Immutable. */
 export class Sql {
   /** @internal */
   readonly pieces: readonly Piece[];
+  /** @internal The template call site, when no fragment was spliced in (see siteTexts). */
+  readonly site: TemplateStringsArray | undefined;
 
-  constructor(pieces: readonly Piece[]) {
+  constructor(pieces: readonly Piece[], site?: TemplateStringsArray) {
     this.pieces = pieces;
+    this.site = site;
   }
 
   /** The text with `?` (SQLite) or `$n` (PostgreSQL) placeholders, and the values they bind. */
   compile(dialect: SqlDialect): { text: string; params: unknown[] } {
+    if (this.site === undefined) return this.build(dialect);
+    let texts = siteTexts.get(this.site);
+    if (texts === undefined) {
+      texts = {};
+      siteTexts.set(this.site, texts);
+    }
+    const params: unknown[] = [];
+    for (const p of this.pieces) if (typeof p !== 'string') params.push(p[PARAM]);
+    const text = texts[dialect] ?? this.build(dialect).text;
+    texts[dialect] = text;
+    return { text, params };
+  }
+
+  private build(dialect: SqlDialect): { text: string; params: unknown[] } {
     let text = '';
     const params: unknown[] = [];
     for (const p of this.pieces) {
@@ -49,12 +72,16 @@ const pushValue = (out: Piece[], v: unknown) => {
 /** Tagged template: interpolated `Sql` fragments are spliced in, anything else becomes a bound value. */
 export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
   const out: Piece[] = [];
+  let spliced = false;
   for (let i = 0; i < strings.length; i++) {
     const s = strings[i] as string;
     if (s !== '') out.push(s);
-    if (i < values.length) pushValue(out, values[i]);
+    if (i < values.length) {
+      spliced ||= values[i] instanceof Sql;
+      pushValue(out, values[i]);
+    }
   }
-  return new Sql(out);
+  return new Sql(out, spliced ? undefined : strings);
 }
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
