@@ -9,7 +9,7 @@ import { userCatalog } from '../../src/domain/catalog.js';
 import { parseFilter, parseSearch } from '../../src/api/graph/odata/index.js';
 import { newUser } from '../../src/directory/users.js';
 import { listObjects } from '../../src/store/query/list.js';
-import { registerSyncReader, run, sql } from '../../src/store/query/sqlText.js';
+import { registerSyncRunner, run, sql } from '../../src/store/query/sqlText.js';
 import { tenantsRepo } from '../../src/store/repos/tenants.js';
 import { usersRepo } from '../../src/store/repos/users.js';
 import type { Store } from '../../src/store/store.js';
@@ -107,7 +107,7 @@ for (const dialect of dialects()) {
         });
         const texts: string[] = [];
         // Records each statement and declines it, so it still runs through Kysely's executor.
-        registerSyncReader(probe.store.db, (text) => {
+        registerSyncRunner(probe.store.db, (text) => {
           texts.push(text);
           return undefined;
         });

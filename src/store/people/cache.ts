@@ -8,9 +8,10 @@
 // Freshness comes from the change log, the store's one record of what changed: every request reads the
 // tenant's change sequence (one indexed row) and, when it moved, re-reads the users changed since
 // before answering. So a page never lags a committed write, whichever process or server instance made
-// it, on SQLite and PostgreSQL alike. A tenant's index is built in the background on its first people
-// query (that query and any until the build ends are answered by SQL) and is dropped if the change log
-// was pruned past it or too much changed at once; the next query starts a new build.
+// it, on SQLite and PostgreSQL alike. The server builds every tenant's index in the background after it
+// starts (warm), and a new tenant's on its first people query; until a build ends, SQL answers. An index
+// is dropped if the change log was pruned past it or too much changed at once, and the next query
+// starts a new build.
 import type { Kysely } from 'kysely';
 import type { ResourceCatalog } from '../../domain/catalog.js';
 import { defaultUserSelect } from '../../domain/user.js';

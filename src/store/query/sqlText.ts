@@ -131,17 +131,19 @@ function count(n: number): number {
 const dialects = new WeakMap<object, SqlDialect>();
 
 /**
- * Runs a statement that returns rows synchronously on an embedded database, or returns undefined when it
- * can't right now (a transaction is open on the connection, or the statement returns no rows); see
- * sqlite/connect.ts. A write with RETURNING outside a transaction runs here as its own autocommit.
+ * Runs a statement synchronously on an embedded database and returns its rows, or returns undefined when
+ * it can't right now, so `run` goes through Kysely's executor instead; see sqlite/connect.ts. On a
+ * store's root handle it takes reads only, and only while no transaction holds the connection (a write
+ * with RETURNING outside a transaction runs there as its own autocommit); on a transaction's own handle
+ * it takes every statement, since the connection is that transaction's alone.
  */
-export type SyncReader = (text: string, params: readonly unknown[]) => unknown[] | undefined;
-const syncReaders = new WeakMap<object, SyncReader>();
+export type SyncRunner = (text: string, params: readonly unknown[]) => unknown[] | undefined;
+const syncRunners = new WeakMap<object, SyncRunner>();
 
-/** Lets `run` read through `reader` on this handle instead of Kysely's asynchronous executor. */
+/** Lets `run` execute through `runner` on this handle instead of Kysely's asynchronous executor. */
 // biome-ignore lint/suspicious/noExplicitAny: any database schema
-export function registerSyncReader(db: Kysely<any>, reader: SyncReader): void {
-  syncReaders.set(db, reader);
+export function registerSyncRunner(db: Kysely<any>, runner: SyncRunner): void {
+  syncRunners.set(db, runner);
 }
 
 /** Which SQL engine a Kysely handle (or transaction) talks to. */
@@ -156,14 +158,15 @@ export function dialectOf(db: Kysely<any>): SqlDialect {
 }
 
 /**
- * Runs a fragment on `db` (a store handle or a transaction) and returns its rows. A read on an embedded
- * database's handle runs synchronously when no transaction holds the connection: Kysely's executor
- * (connection mutex, promise chain) cost as much CPU as the query on a people-search request.
+ * Runs a fragment on `db` (a store handle or a transaction) and returns its rows. On an embedded
+ * database a read on the store's handle runs synchronously when no transaction holds the connection,
+ * and every statement of a transaction on its own handle: Kysely's executor (connection mutex, promise
+ * chain) cost as much CPU as the query on a people-search request.
  */
 // biome-ignore lint/suspicious/noExplicitAny: any database schema
 export async function run<R>(db: Kysely<any>, q: Sql): Promise<R[]> {
   const { text, params } = q.compile(dialectOf(db));
-  const rows = syncReaders.get(db)?.(text, params);
+  const rows = syncRunners.get(db)?.(text, params);
   if (rows) return rows as R[];
   const result = await db.executeQuery<R>(CompiledQuery.raw(text, params));
   return result.rows as R[];

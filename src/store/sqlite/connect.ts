@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect } from 'kysely';
-import { registerSyncReader } from '../query/sqlText.js';
+import { registerSyncRunner } from '../query/sqlText.js';
 import type { Database as Schema } from '../schema.js';
 import type { Db, Store } from '../store.js';
 
@@ -34,11 +34,19 @@ export function connectSqlite(path: string): Store {
   // is synchronous, so nothing else can run on the connection meanwhile. While a transaction is open
   // (BEGIN … COMMIT spans awaits) the read goes through Kysely and waits its turn, so it never sees
   // another request's uncommitted writes.
-  registerSyncReader(db, (text, params) => {
+  registerSyncRunner(db, (text, params) => {
     if (raw.inTransaction) return undefined;
     const stmt = statements.prepare(text);
     return stmt.reader ? (stmt.all(params) as unknown[]) : undefined;
   });
+  // A transaction's own handle: the connection is held for it from BEGIN to COMMIT, so its statements,
+  // writes included, can run synchronously (a create runs a dozen of them).
+  const own = (text: string, params: readonly unknown[]): unknown[] => {
+    const stmt = statements.prepare(text);
+    if (stmt.reader) return stmt.all(params) as unknown[];
+    stmt.run(params);
+    return [];
+  };
   return {
     dialect: 'sqlite',
     db,
@@ -48,6 +56,7 @@ export function connectSqlite(path: string): Store {
     async transaction<T>(fn: (db: Db) => Promise<T>): Promise<T> {
       return db.connection().execute(async (conn) => {
         await conn.executeQuery(BEGIN);
+        registerSyncRunner(conn, own);
         try {
           const result = await fn(conn);
           await conn.executeQuery(COMMIT);
