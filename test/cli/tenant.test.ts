@@ -123,7 +123,7 @@ describe('CLI beside a running server', () => {
     }
   });
 
-  test('users the CLI imports show at once in the server\'s people search, served from its people index', async () => {
+  test('users the CLI imports show at once in people search on a running server, served from its people index', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'openmto-people-'));
     const { cpSync } = await import('node:fs');
     const { fixtureTls } = await import('../helpers/harness.js');

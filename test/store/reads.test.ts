@@ -74,6 +74,21 @@ for (const dialect of dialects()) {
       assert.equal(await zeds(), before);
     });
 
+    test('inside a transaction run() reads what the transaction wrote, and a rollback undoes it', async () => {
+      const key = `tx-${randomBytes(3).toString('hex')}`;
+      const probe = (db: typeof store.db) => run<{ key: string }>(db, sql`select key from tenant_documents where tenant_id = ${tenantId} and key = ${key}`);
+      await assert.rejects(store.transaction(async (db) => {
+        await run(db, sql`insert into tenant_documents (tenant_id, kind, key, data, updated_at) values (${tenantId}, ${'txprobe'}, ${key}, ${'{}'}, ${now()})`);
+        assert.deepEqual((await probe(db)).map((r) => r.key), [key]);
+        throw new Error('roll back');
+      }), /roll back/);
+      assert.deepEqual(await probe(store.db), []);
+      await store.transaction(async (db) => {
+        await run(db, sql`insert into tenant_documents (tenant_id, kind, key, data, updated_at) values (${tenantId}, ${'txprobe'}, ${key}, ${'{}'}, ${now()})`);
+      });
+      assert.deepEqual((await probe(store.db)).map((r) => r.key), [key]);
+    });
+
     test('a write statement through run() is executed, not mistaken for a read', async () => {
       const key = `probe-${randomBytes(3).toString('hex')}`;
       await run(store.db, sql`insert into tenant_documents (tenant_id, kind, key, data, updated_at) values (${tenantId}, ${'probe'}, ${key}, ${'{}'}, ${now()})`);
