@@ -3,7 +3,7 @@
 // own absolute LDAP_PEER_DIR under bench/.data/peers, and slapd listens on a free port.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { untilSteady } from './search.js';
+import type { Side } from './search.js';
 import { alive, dataRoot, freePort, killPid, log, onCleanup, peersDir, repoRoot, run, type SearchStats } from './env.js';
 
 const script = () => join(peersDir, 'openldap/ldap-peer.sh');
@@ -62,34 +62,29 @@ export async function ldapStart(set: LdapSet): Promise<{ pid: number; stop: () =
 export interface LdapSearchResult extends SearchStats {
   filter: 'brief' | 'anr';
   scope: 'global' | 'tenant';
-  /** The unmeasured run before this one, against the same slapd. */
+  /** interleaved: the first run against this slapd, and every run's server CPU µs per query. */
   firstPass?: LdapSearchResult;
   passes?: number[];
-  steady?: boolean;
   [k: string]: unknown;
 }
 
 /**
- * bench-search.mjs, 1 client, with slapd's CPU from /proc (--server-pid), run twice against the same slapd
- * like every side of measurement 3: the first run (200 warm-up + 2,000) is unmeasured and kept as the first
- * pass, the second is the result.
+ * bench-search.mjs (1 client, 200 warm-up + 2,000, slapd's CPU from /proc via --server-pid) as a side of
+ * measurement 3's interleaved rounds: one run of the peer's script is one pass.
  */
-export async function ldapSearch(set: LdapSet, pid: number, filter: 'brief' | 'anr', scope: 'global' | 'tenant'): Promise<LdapSearchResult> {
-  const pass = async () => {
-    const { stdout } = await run(process.execPath, [
-      join(peersDir, 'openldap/bench-search.mjs'), '--clients', '1', '--scope', scope, '--filter', filter,
-      '--server-pid', String(pid), '--uri', `ldap://127.0.0.1:${set.port}`,
-    ], { cwd: cwd(), env: env(set), logName: 'peer-openldap-search' });
-    const line = stdout.trim().split('\n').find((l) => l.startsWith('{'));
-    if (!line) throw new Error('bench-search.mjs printed no result');
-    return JSON.parse(line) as LdapSearchResult;
+export function ldapSide(set: LdapSet, pid: number, filter: 'brief' | 'anr', scope: 'global' | 'tenant'): Side<LdapSearchResult> {
+  return {
+    name: `ldap ${filter}/${scope}`,
+    async pass() {
+      const { stdout } = await run(process.execPath, [
+        join(peersDir, 'openldap/bench-search.mjs'), '--clients', '1', '--scope', scope, '--filter', filter,
+        '--server-pid', String(pid), '--uri', `ldap://127.0.0.1:${set.port}`,
+      ], { cwd: cwd(), env: env(set), logName: 'peer-openldap-search' });
+      const line = stdout.trim().split('\n').find((l) => l.startsWith('{'));
+      if (!line) throw new Error('bench-search.mjs printed no result');
+      return JSON.parse(line) as LdapSearchResult;
+    },
   };
-  // The same steady-state rule as openmto's (search.ts untilSteady): bench-search.mjs runs until two
-  // consecutive runs cost the same server CPU per query.
-  const s = await untilSteady(pass, (r) => r.server_cpu_us_per_query);
-  const r = s.result;
-  log(`ldap ${filter}/${scope}: p50 ${r.p50_ms} p99 ${r.p99_ms} ms, ${r.server_cpu_us_per_query} µs server CPU/q (passes ${s.passes.join(', ')})`);
-  return { ...r, firstPass: s.firstPass, passes: s.passes, steady: s.steady };
 }
 
 export interface LdapAddResult {

@@ -9,15 +9,15 @@ import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { measureCreates } from './create.js';
-import { alive, dataRoot, ensureLdapPackages, ensureLdapts, loadQueries, log, machine, onCleanup, repoRoot, runCleanups, treeState } from './env.js';
+import { alive, dataRoot, ensureLdapPackages, ensureLdapts, loadQueries, log, machine, onCleanup, repoRoot, runCleanups, type SearchStats, treeState } from './env.js';
 import { type ImportMeasurement, importInto, sqlitePeer } from './import.js';
-import { ldapAdd, ldapGen, ldapRemove, ldapSearch, ldapSlapaddQ, ldapStart } from './ldap.js';
+import { ldapAdd, ldapGen, ldapRemove, type LdapSearchResult, type LdapSet, ldapSide, ldapSlapaddQ, ldapStart } from './ldap.js';
 import { sqlSide } from './plan.js';
 import { human, renderReport, type Results } from './report.js';
-import { type QueryKind, type SearchResult, steadySearch } from './search.js';
-import { measureFloor } from './floor.js';
+import { asResult, interleaved, type Measured, type QueryKind, runSearch, type SearchResult, type Side } from './search.js';
+import { floorSide } from './floor.js';
 import { type ProfileSummary, summarizeFile } from './profile.js';
-import { type ServerChild, startServer, waitForPeopleIndex } from './server.js';
+import { startServer, waitForPeopleIndex } from './server.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -79,49 +79,116 @@ async function baseSet(): Promise<ImportMeasurement> {
   return base;
 }
 
-async function oursSearch(
+interface OursSides {
+  sides: Side<SearchResult>[];
+  index: Awaited<ReturnType<typeof waitForPeopleIndex>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * openmto's server on a data set, ready to search (token taken, people index waited for), as one side per
+ * query kind; `record` (per kind) is filled from each kind's first pass, for the floor.
+ */
+async function oursSides(
   dataDir: string, tenant: ImportMeasurement['tenant'], users: number, queries: string[], record?: Map<QueryKind, Map<string, string>>,
-): Promise<SearchResult[]> {
-  const server = await startServer(dataDir, `openmto-serve-search-${users}`);
+  nodeFlags: readonly string[] = [],
+): Promise<OursSides> {
+  const server = await startServer(dataDir, `openmto-serve-search-${users}`, nodeFlags);
   try {
-    return await searchSets(server, tenant, users, queries, record);
-  } finally {
+    const token = await server.client.token(tenant);
+    const index = await waitForPeopleIndex(server, tenant.tenantId);
+    log(`people index: ${index.status}${index.users !== undefined ? ` with ${index.users} users` : ''} after ${index.waited_s.toFixed(1)} s`);
+    const sides = (['filter', 'search'] as const).map((kind): Side<SearchResult> => ({
+      name: `openmto ${kind} @${human(users)}`,
+      pass: (round) => runSearch(server.client, token, server.pid, kind, queries, users, round === 1 ? record?.get(kind) : undefined),
+    }));
+    return {
+      sides, index,
+      async stop() {
+        server.client.close();
+        await server.stop();
+      },
+    };
+  } catch (e) {
     await server.stop();
+    throw e;
   }
 }
 
-/** --profile: the size-N query sets (both passes) again against a server under `--cpu-prof` (not a measured run). */
+const oursResults = (m: Map<string, Measured<SearchStats>>, ours: OursSides): SearchResult[] =>
+  ours.sides.map((side) => ({ ...(asResult(m.get(side.name) as Measured<SearchStats>) as SearchResult), people_index: ours.index }));
+
+/** openmto alone (measurement 4, and the base line of `--only scale`), in the same rounds. */
+async function oursSearch(dataDir: string, tenant: ImportMeasurement['tenant'], users: number, queries: string[]): Promise<SearchResult[]> {
+  const ours = await oursSides(dataDir, tenant, users, queries);
+  try {
+    return oursResults(await interleaved<SearchStats>(ours.sides), ours);
+  } finally {
+    await ours.stop();
+  }
+}
+
+/** --profile: one pass of each query set against a server under `--cpu-prof` (not a measured run). */
 async function profiledSearch(dataDir: string, tenant: ImportMeasurement['tenant'], users: number, queries: string[]): Promise<ProfileSummary> {
   const dir = join(dataRoot, 'profiles', `server-search-${users}`);
   rmSync(dir, { recursive: true, force: true });
-  const server = await startServer(dataDir, `openmto-serve-search-profile-${users}`, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const ours = await oursSides(dataDir, tenant, users, queries, undefined, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   try {
-    await searchSets(server, tenant, users, queries);
+    for (const side of ours.sides) await side.pass(1);
   } finally {
-    await server.stop();
+    await ours.stop();
   }
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`the profiled server wrote no profile into ${dir}`);
   return summarizeFile(join(dir, file));
 }
 
-async function searchSets(
-  server: ServerChild, tenant: ImportMeasurement['tenant'], users: number, queries: string[], record?: Map<QueryKind, Map<string, string>>,
-): Promise<SearchResult[]> {
-  const token = await server.client.token(tenant);
-  const index = await waitForPeopleIndex(server, tenant.tenantId);
-  log(`people index: ${index.status}${index.users !== undefined ? ` with ${index.users} users` : ''} after ${index.waited_s.toFixed(1)} s`);
-  const out: SearchResult[] = [];
-  for (const kind of ['filter', 'search'] as const) {
-    const bodies = new Map<string, string>();
-    record?.set(kind, bodies);
-    const r = await steadySearch(server.client, token, server.pid, kind, queries, users, record ? bodies : undefined);
-    log(`openmto ${kind} @${human(users)}: p50 ${r.p50_ms} p99 ${r.p99_ms} ms, ${r.server_cpu_us_per_query} µs server CPU/q `
-      + `(passes ${r.passes?.join(', ')}), avg ${r.avg_returned} rows`);
-    out.push({ ...r, people_index: index });
+/**
+ * Measurement 3: openmto, the floor and OpenLDAP in interleaved rounds (search.ts `interleaved`), so
+ * every side meets the same machine noise; each is judged on the median of its last passes.
+ */
+async function searchWithPeers(set: ImportMeasurement, queries: string[]): Promise<NonNullable<Results['search']>> {
+  const recorded = new Map<QueryKind, Map<string, string>>([['filter', new Map()], ['search', new Map()]]);
+  const stops: (() => Promise<void>)[] = [];
+  let ldap: LdapSet | undefined;
+  try {
+    const ours = await oursSides(set.dataDir, set.tenant, size, queries, recorded);
+    stops.push(() => ours.stop());
+    const peers: Side<LdapSearchResult>[] = [];
+    let slapaddSeconds = 0;
+    if (!skipPeers) {
+      ldap = await ldapGen(`ldap-${size}`, size);
+      slapaddSeconds = await ldapSlapaddQ(ldap);
+      const slapd = await ldapStart(ldap);
+      stops.push(() => slapd.stop());
+      for (const filter of ['brief', 'anr'] as const) {
+        for (const scope of ['global', 'tenant'] as const) peers.push(ldapSide(ldap, slapd.pid, filter, scope));
+      }
+    }
+    const [oursFilter, oursSearch] = ours.sides as [Side<SearchResult>, Side<SearchResult>];
+    // Each openmto kind next to its like-for-like peer (global scope); tenant scope last, for information.
+    const order: Side<SearchStats>[] = [oursFilter, ...peers.slice(0, 1), oursSearch, ...peers.slice(2, 3), ...peers.slice(1, 2), ...peers.slice(3)];
+    const floors: Side<SearchResult>[] = [];
+    const measured = await interleaved<SearchStats>(order, async (round) => {
+      if (round !== 1) return [];
+      for (const [kind, bodies] of recorded) {
+        const f = await floorSide(join(set.dataDir, 'tls'), work, kind, bodies, queries, size, 2);
+        stops.push(() => f.stop());
+        floors.push(f);
+      }
+      return floors;
+    });
+    const search: NonNullable<Results['search']> = {
+      ours: oursResults(measured, ours),
+      floor: floors.map((f) => asResult(measured.get(f.name) as Measured<SearchStats>) as SearchResult),
+      sql: [],
+    };
+    if (!skipPeers) search.peer = { users: size, slapaddSeconds, runs: peers.map((p) => asResult(measured.get(p.name) as Measured<SearchStats>) as LdapSearchResult) };
+    return search;
+  } finally {
+    for (const stop of stops.reverse()) await stop();
+    if (ldap && !args.keep) ldapRemove(ldap);
   }
-  server.client.close();
-  return out;
 }
 
 /** Two runs would share bench/.data/work (and the cores): refuse to start next to a live one. */
@@ -179,28 +246,9 @@ async function main(): Promise<void> {
   if (wanted('search')) {
     await step(`3. people search ${human(size)}`, async () => {
       const set = await baseSet();
-      const recorded = new Map<QueryKind, Map<string, string>>();
-      const ours = await oursSearch(set.dataDir, set.tenant, size, queries, recorded);
-      const floor = await measureFloor(join(set.dataDir, 'tls'), work, recorded, queries, size);
-      results.search = { ours, floor, sql: await sqlSide(set.dataDir, set.tenant.tenantId, size, queries) };
+      results.search = await searchWithPeers(set, queries);
+      results.search.sql = await sqlSide(set.dataDir, set.tenant.tenantId, size, queries);
       if (args.profile) results.search.serverProfile = await profiledSearch(set.dataDir, set.tenant, size, queries);
-      if (skipPeers) return;
-      const ldap = await ldapGen(`ldap-${size}`, size);
-      try {
-        const slapaddSeconds = await ldapSlapaddQ(ldap);
-        const slapd = await ldapStart(ldap);
-        const runs = [];
-        try {
-          for (const filter of ['brief', 'anr'] as const) {
-            for (const scope of ['global', 'tenant'] as const) runs.push(await ldapSearch(ldap, slapd.pid, filter, scope));
-          }
-        } finally {
-          await slapd.stop();
-        }
-        results.search.peer = { users: size, slapaddSeconds, runs };
-      } finally {
-        if (!args.keep) ldapRemove(ldap);
-      }
     });
   }
 

@@ -8,7 +8,7 @@
 //
 // Server CPU per query is the server child's utime+stime (/proc) across a pass's timed 2,000 queries only.
 import { performance } from 'node:perf_hooks';
-import { pct, procCpuSec, round, type SearchStats } from './env.js';
+import { log, pct, procCpuSec, round, type SearchStats } from './env.js';
 import type { HttpsClient } from './server.js';
 
 export type QueryKind = 'filter' | 'search';
@@ -36,60 +36,67 @@ export interface SearchResult extends SearchStats {
   /** Set when the time budget stopped the run before all prefixes were sent. */
   truncated?: string;
   max_ms: number;
-  /** steadySearch: the first pass on the same server (JIT still compiling), unmeasured. */
+  /** interleaved: the first pass on the same server (JIT still compiling), unmeasured. */
   firstPass?: SearchResult;
-  /** steadySearch: server CPU µs per query of every pass, and whether the last two agreed. */
+  /** interleaved: server CPU µs per query of every pass. */
   passes?: number[];
-  steady?: boolean;
   /** openmto: the people index the searches ran on, and how long the bench waited for it after start. */
   people_index?: { waited_s: number; status: string; users?: number };
 }
 
-/** Two consecutive passes whose server CPU per query differs by less than this are steady. */
-export const STEADY_TOLERANCE = 0.1;
-/** At most this many passes; the last is measured even if the rule was not met (the report says so). */
-export const MAX_PASSES = 5;
+/** Passes every side runs; the measurement is the median of the last MEASURED, the first is the cold pass. */
+export const ROUNDS = 5;
+export const MEASURED = 3;
 
-export interface Steady<T> {
+/** One thing measured pass after pass: openmto, the floor, or OpenLDAP, with one query set. */
+export interface Side<T extends SearchStats> {
+  readonly name: string;
+  /** Runs one full pass (200 warm-up + every prefix) and returns its statistics. */
+  pass(round: number): Promise<T>;
+  /** The first round this side takes part in (the floor needs openmto's first pass recorded). */
+  readonly from?: number;
+}
+
+export interface Measured<T> {
+  /** The pass whose server CPU per query is the median of the last MEASURED passes. */
   result: T;
   firstPass: T;
   /** Server CPU µs per query of every pass, in order. */
   passes: number[];
-  steady: boolean;
 }
 
 /**
- * A long-running server is judged in steady state, by one rule for every side: full passes of the query
- * set (warm-up + every prefix) on the same server until two consecutive passes cost the same server CPU
- * per query within STEADY_TOLERANCE; the last pass is the measurement. A JIT runtime needs a few
- * thousand requests to get there (V8 keeps optimizing the request path); compiled C is there at once.
+ * Runs every side's passes in interleaved rounds (round r: each side's r-th pass, in the order given)
+ * and takes, per side, the median of its last MEASURED passes by server CPU per query. Interleaving
+ * puts every side through the same spells of machine noise (other tenants of a VM); the median of the
+ * last passes measures a long-running server in steady state, the same for everyone: V8 keeps
+ * optimizing a request path over thousands of requests, while compiled C is steady from its first pass.
+ * `onPass` may add sides (returned) after a round, e.g. the floor once openmto's bodies are recorded.
  */
-export async function untilSteady<T>(pass: () => Promise<T>, cpu: (r: T) => number): Promise<Steady<T>> {
-  const firstPass = await pass();
-  let result = firstPass;
-  const passes = [cpu(firstPass)];
-  for (;;) {
-    result = await pass();
-    passes.push(cpu(result));
-    const [a, b] = passes.slice(-2) as [number, number];
-    const steady = Math.abs(b - a) <= STEADY_TOLERANCE * Math.max(a, b);
-    if (steady || passes.length >= MAX_PASSES) return { result, firstPass, passes, steady };
+export async function interleaved<T extends SearchStats>(
+  sides: readonly Side<T>[], onRound?: (round: number) => Promise<Side<T>[]>,
+): Promise<Map<string, Measured<T>>> {
+  const all = [...sides];
+  const runs = new Map<string, T[]>();
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const side of all) {
+      if ((side.from ?? 1) > round) continue;
+      const r = await side.pass(round);
+      runs.set(side.name, [...(runs.get(side.name) ?? []), r]);
+      log(`${side.name}: pass ${round}, ${r.server_cpu_us_per_query} µs server CPU/q, p50 ${r.p50_ms} p99 ${r.p99_ms} ms`);
+    }
+    if (onRound) all.push(...(await onRound(round)));
   }
+  const out = new Map<string, Measured<T>>();
+  for (const [name, list] of runs) {
+    const last = list.slice(-MEASURED).sort((a, b) => a.server_cpu_us_per_query - b.server_cpu_us_per_query);
+    out.set(name, { result: last[Math.floor(last.length / 2)] as T, firstPass: list[0] as T, passes: list.map((r) => r.server_cpu_us_per_query) });
+  }
+  return out;
 }
 
-/** openmto or the floor in steady state (see untilSteady); `record` is filled from the first pass. */
-export async function steadySearch(
-  client: HttpsClient, token: string, serverPid: number, kind: QueryKind, queries: readonly string[], users: number,
-  record?: Map<string, string>,
-): Promise<SearchResult> {
-  let first = true;
-  const s = await untilSteady(async () => {
-    const r = await runSearch(client, token, serverPid, kind, queries, users, first ? record : undefined);
-    first = false;
-    return r;
-  }, (r) => r.server_cpu_us_per_query);
-  return { ...s.result, firstPass: s.firstPass, passes: s.passes, steady: s.steady };
-}
+/** A measured side as the report wants it: the median pass, with its first pass and every pass's CPU. */
+export const asResult = <T extends SearchStats>(m: Measured<T>): T & { firstPass: T; passes: number[] } => ({ ...m.result, firstPass: m.firstPass, passes: m.passes });
 
 /** `record`: keeps each response body by request path (the HTTPS floor replays them, bench/floor.ts). */
 export async function runSearch(
