@@ -84,7 +84,15 @@ export class PeopleIndex {
   async list(catalog: ResourceCatalog, tenantId: string, q: ListQuery): Promise<ListResult | undefined> {
     const plan = peoplePlan(catalog, q, userHoldings);
     if (!plan) return undefined;
-    const index = await this.current(tenantId);
+    let index: TenantPeople | undefined;
+    try {
+      index = await this.current(tenantId);
+    } catch {
+      // A failed catch-up read leaves the index behind the store: drop it, and let SQL answer (and report
+      // any real error) this time; the next query rebuilds it.
+      this.tenants.delete(tenantId);
+      return undefined;
+    }
     return index?.page(plan);
   }
 
