@@ -11,7 +11,7 @@ import { HttpsClient } from './server.js';
 
 /** A floor server replaying `responses` (path → body) for one query kind, as a side of the interleaved rounds. */
 export async function floorSide(
-  tlsDir: string, work: string, kind: QueryKind, responses: ReadonlyMap<string, string>, queries: readonly string[], users: number, from: number,
+  tlsDir: string, work: string, kind: QueryKind, responses: ReadonlyMap<string, string>, queries: readonly string[], users: number,
 ): Promise<Side<SearchResult> & { stop(): Promise<void> }> {
   const file = join(work, `floor-${kind}.json`);
   writeFileSync(file, JSON.stringify(Object.fromEntries(responses)));
@@ -35,7 +35,6 @@ export async function floorSide(
   }
   return {
     name: `node:https floor ${kind}`,
-    from,
     pass: () => runSearch(client, 'unused', s.pid, kind, queries, users),
     async stop() {
       client.close();

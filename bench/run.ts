@@ -172,7 +172,7 @@ async function searchWithPeers(set: ImportMeasurement, queries: string[]): Promi
     const measured = await interleaved<SearchStats>(order, async (round) => {
       if (round !== 1) return [];
       for (const [kind, bodies] of recorded) {
-        const f = await floorSide(join(set.dataDir, 'tls'), work, kind, bodies, queries, size, 2);
+        const f = await floorSide(join(set.dataDir, 'tls'), work, kind, bodies, queries, size);
         stops.push(() => f.stop());
         floors.push(f);
       }

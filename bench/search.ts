@@ -1,7 +1,8 @@
 // Measurements 3 and 4: people search over HTTPS against the real server (a child process), 1 client,
 // closed loop, one keep-alive connection. One pass is 200 warm-up queries, then the 2,000 prefixes of
-// queries.txt; every side runs one full pass unmeasured (kept as the "first pass") and is judged on the next
-// (steadySearch): V8 keeps tiering the request path up over thousands of requests, OpenLDAP (C) does not.
+// queries.txt; every side runs ROUNDS passes, interleaved with the others, and is judged on the median of
+// its last MEASURED (interleaved): V8 keeps tiering the request path up over thousands of requests,
+// OpenLDAP (C) does not.
 //
 //   filter: GET /v1.0/users?$filter=startsWith(displayName,'<p>')&$top=25&$select=id,displayName,mail
 //   search: GET /v1.0/users?$search="displayName:<p>" OR "mail:<p>"&$top=25&$select=…  (ConsistencyLevel: eventual)
@@ -53,8 +54,6 @@ export interface Side<T extends SearchStats> {
   readonly name: string;
   /** Runs one full pass (200 warm-up + every prefix) and returns its statistics. */
   pass(round: number): Promise<T>;
-  /** The first round this side takes part in (the floor needs openmto's first pass recorded). */
-  readonly from?: number;
 }
 
 export interface Measured<T> {
@@ -71,7 +70,8 @@ export interface Measured<T> {
  * puts every side through the same spells of machine noise (other tenants of a VM); the median of the
  * last passes measures a long-running server in steady state, the same for everyone: V8 keeps
  * optimizing a request path over thousands of requests, while compiled C is steady from its first pass.
- * `onPass` may add sides (returned) after a round, e.g. the floor once openmto's bodies are recorded.
+ * `onRound` may add sides (returned) after a round, which take part from the next one: the floor, once
+ * openmto's first pass has recorded the bodies it replays.
  */
 export async function interleaved<T extends SearchStats>(
   sides: readonly Side<T>[], onRound?: (round: number) => Promise<Side<T>[]>,
@@ -80,7 +80,6 @@ export async function interleaved<T extends SearchStats>(
   const runs = new Map<string, T[]>();
   for (let round = 1; round <= ROUNDS; round++) {
     for (const side of all) {
-      if ((side.from ?? 1) > round) continue;
       const r = await side.pass(round);
       runs.set(side.name, [...(runs.get(side.name) ?? []), r]);
       log(`${side.name}: pass ${round}, ${r.server_cpu_us_per_query} µs server CPU/q, p50 ${r.p50_ms} p99 ${r.p99_ms} ms`);

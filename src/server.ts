@@ -89,7 +89,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const host = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
   const url = `${options.http ? 'http' : 'https'}://${host}:${port}`;
 
-  const sweep = async () => {
+  // Returns the tenants it saw: at start, the people index warms up with them.
+  const sweep = async (): Promise<string[]> => {
     const tenants = await tenantsRepo.list(store.db);
     people?.retain(tenants.map((t) => t.id));
     for (const t of tenants) {
@@ -99,12 +100,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       const cutoff = new Date(now.getTime() - CHANGE_LOG_RETENTION_MS).toISOString();
       await store.transaction((db) => changesRepo.prune(db, t.id, cutoff, now.toISOString()));
     }
+    return tenants.map((t) => t.id);
   };
-  await sweep();
+  const tenantIds = await sweep();
   const timer = setInterval(() => sweep().catch((e) => app.log.error(e)), PURGE_INTERVAL_MS);
   timer.unref();
   // People indexes build in the background; searches use SQL until a tenant's is ready.
-  people?.warm((await tenantsRepo.list(store.db)).map((t) => t.id)).catch((e) => app.log.error(e));
+  people?.warm(tenantIds).catch((e) => app.log.error(e));
   mtoWorker = startTransitionWorker({ store, clock }, { ...options.mto, onError: (e) => app.log.error(e) });
 
   return {

@@ -13,6 +13,7 @@ import { userCatalog } from '../../src/domain/catalog.js';
 import { defaultUserSelect } from '../../src/domain/user.js';
 import { enablePeopleIndex, type PeopleIndex } from '../../src/store/people/cache.js';
 import { type Cursor, type ListQuery, type ListResult, listObjects, queryObjects } from '../../src/store/query/list.js';
+import { changesRepo } from '../../src/store/repos/changes.js';
 import { tenantsRepo } from '../../src/store/repos/tenants.js';
 import type { Store } from '../../src/store/store.js';
 import { dialects, openTestStore } from '../helpers/harness.js';
@@ -191,6 +192,33 @@ for (const dialect of dialects()) {
       assert.equal(await tiny.list(userCatalog, tenantId, q), undefined);
       const page = await listObjects(store.db, userCatalog, tenantId, q);
       assert.equal(page.rows.length, 5);
+      index = enablePeopleIndex(store.db, { maxUsers: 100_000 });
+    });
+
+    test('a tenant the sweep no longer lists loses its index; the next query builds it again', async () => {
+      const held = enablePeopleIndex(store.db, { maxUsers: 100_000 });
+      assert.equal(await held.ready(tenantId), true);
+      held.retain([]);
+      assert.deepEqual(held.status().tenants, []);
+      const q = queryOf('filter', "startsWith(displayName,'an')", { render: ['id'], top: 5 });
+      assert.equal(await held.list(userCatalog, tenantId, q), undefined, 'answered by SQL while it rebuilds');
+      assert.equal(await held.ready(tenantId), true);
+      assert.deepEqual(parsed((await held.list(userCatalog, tenantId, q)) as ListResult), parsed(await queryObjects(store.db, userCatalog, tenantId, q)));
+      index = enablePeopleIndex(store.db, { maxUsers: 100_000 });
+    });
+
+    // Last: it prunes the tenant's change log.
+    test('a change log pruned past the index drops it, and the rebuilt one has the change', async () => {
+      const behind = enablePeopleIndex(store.db, { maxUsers: 100_000 });
+      assert.equal(await behind.ready(tenantId), true);
+      const q = queryOf('filter', "startsWith(displayName,'pruned')", { render: ['id'], top: 5 });
+      // The index has not read this change when the history behind it goes.
+      await updateUser({ store, clock }, tenantId, actor, ids[20] as string, { displayName: 'Pruned Person' });
+      const later = new Date(Date.now() + 60_000).toISOString();
+      await store.transaction((db) => changesRepo.prune(db, tenantId, later, later));
+      assert.equal(await behind.list(userCatalog, tenantId, q), undefined);
+      assert.equal(await behind.ready(tenantId), true);
+      assert.deepEqual(((await behind.list(userCatalog, tenantId, q)) as ListResult).rows.map((r) => r.id), [ids[20]]);
       index = enablePeopleIndex(store.db, { maxUsers: 100_000 });
     });
   });

@@ -10,8 +10,8 @@
 // before answering. So a page never lags a committed write, whichever process or server instance made
 // it, on SQLite and PostgreSQL alike. The server builds every tenant's index in the background after it
 // starts (warm), and a new tenant's on its first people query; until a build ends, SQL answers. An index
-// is dropped if the change log was pruned past it or too much changed at once, and the next query
-// starts a new build.
+// is dropped if the change log was pruned past it or too many users changed at once, and the next query
+// starts a new build; deleted tenants' indexes go with the server's hourly sweep (retain).
 import type { Kysely } from 'kysely';
 import type { ResourceCatalog } from '../../domain/catalog.js';
 import { defaultUserSelect } from '../../domain/user.js';
@@ -34,7 +34,7 @@ export const userHoldings: Holdings = {
 export interface PeopleIndexOptions {
   /** Users held across all tenants; a tenant that would go past it stays on SQL. */
   maxUsers: number;
-  /** More user changes than this between two reads rebuild the index instead of applying them one by one. */
+  /** More users changed than this between two reads rebuild the index instead of re-reading them one by one. */
   rebuildAfter?: number;
 }
 
@@ -147,11 +147,7 @@ export class PeopleIndex {
     }
     for (;;) {
       if (state.status !== 'ready') return undefined;
-      const head = await headOf(this.db, tenantId);
-      if (head === undefined) {
-        this.tenants.delete(tenantId);
-        return undefined;
-      }
+      const head = await changesRepo.head(this.db, tenantId);
       if (head <= state.seq) return state.index;
       const s = state;
       s.catching ??= this.catchUp(tenantId, s, head).finally(() => {
@@ -173,9 +169,9 @@ export class PeopleIndex {
   }
 
   private async build(tenantId: string): Promise<void> {
-    const seq = await headOf(this.db, tenantId);
+    const seq = await changesRepo.head(this.db, tenantId);
     const users = await changesRepo.objectCount(this.db, tenantId);
-    if (seq === undefined || this.heldUsers + users > this.options.maxUsers) {
+    if (this.heldUsers + users > this.options.maxUsers) {
       this.tenants.set(tenantId, { status: 'off' });
       return;
     }
@@ -199,13 +195,12 @@ export class PeopleIndex {
   }
 
   private async catchUp(tenantId: string, state: TenantState & { status: 'ready' }, head: number): Promise<void> {
-    const changes = await changesRepo.since(this.db, tenantId, 'user', state.seq, head, this.rebuildAfter + 1);
+    const ids = await changesRepo.changedObjects(this.db, tenantId, 'user', state.seq, head, { afterId: '', limit: this.rebuildAfter + 1 });
     const pruned = (await changesRepo.floor(this.db, tenantId)) > state.seq;
-    if (pruned || changes.length > this.rebuildAfter) {
+    if (pruned || ids.length > this.rebuildAfter) {
       this.tenants.delete(tenantId);
       return;
     }
-    const ids = [...new Set(changes.map((c) => c.object_id))];
     const rows = ids.length ? await readPeople(this.db, tenantId, { ids }) : [];
     // Applied in one synchronous step: a page never sees half of a catch-up.
     const live = new Map(rows.map((r) => [r.id, r]));
@@ -218,11 +213,6 @@ export class PeopleIndex {
   }
 }
 
-async function headOf(db: Kysely<Database>, tenantId: string): Promise<number | undefined> {
-  const [row] = await run<{ s: number | string }>(db, sql`select change_seq as s from tenants where id = ${tenantId}`);
-  return row ? Number(row.s) : undefined;
-}
-
 const COLUMNS = [...userHoldings.columns];
 const TOKEN_PROPS = [...userHoldings.tokenProps];
 const RENDERED = [...userHoldings.renderable];
@@ -233,10 +223,11 @@ async function readPeople(
 ): Promise<PersonRow[]> {
   // The page properties come out of the stored JSON as JSON text, as the SQL path renders them: no
   // parsing a ~0.7 KB object per user in JavaScript to serialize a few of its values again.
-  const data = dialectOf(db) === 'sqlite' ? sql.ref('u.data') : sql`(${sql.ref('u.data')}::json)`;
+  const sqlite = dialectOf(db) === 'sqlite';
+  const data = sqlite ? sql.ref('u.data') : sql`(${sql.ref('u.data')}::json)`;
   const cols = sql.join([
     ...COLUMNS.map((c) => sql.ref(`u.${c}`)),
-    ...RENDERED.map((k, i) => sql`(${data} -> ${k})${dialectOf(db) === 'sqlite' ? sql.empty : sql`::text`} as ${sql.id(`j${i}`)}`),
+    ...RENDERED.map((k, i) => sql`(${data} -> ${k})${sqlite ? sql.empty : sql`::text`} as ${sql.id(`j${i}`)}`),
   ]);
   const where = 'ids' in which
     ? sql`u.id in (${sql.join(which.ids.map((id) => sql`${id}`))})`
@@ -245,7 +236,7 @@ async function readPeople(
   const users = await run<Record<string, string | null> & { id: string }>(db, sql`select u.id as id, ${cols}
     from users as u where u.tenant_id = ${tenantId} and u.deleted_at is null and ${where}${tail}`);
   if (!users.length) return [];
-  const hint = dialectOf(db) === 'sqlite' ? sql` indexed by search_tokens_object` : sql``;
+  const hint = sqlite ? sql` indexed by search_tokens_object` : sql``;
   const tokenRange = 'ids' in which
     ? sql`st.object_id in (${sql.join(users.map((u) => sql`${u.id}`))})`
     : sql`st.object_id >= ${(users[0] as { id: string }).id} and st.object_id <= ${(users[users.length - 1] as { id: string }).id}`;

@@ -86,7 +86,6 @@ interface Row {
   k: string | null;
 }
 
-
 const and = (parts: readonly Bool[]): Bool => sql`${sql.join(parts, sql` and `)}`;
 /** Two-valued NOT: a row whose predicate is NULL (null column) did not match, so it is "not matched". */
 const notMatched = (p: Bool): Bool => sql`not coalesce(${p}, false)`;

@@ -5,8 +5,8 @@
 // it (bench/, server CPU per query). A list query is text and parameters and nothing else, so this keeps
 // it as a flat list of text pieces and values, joined once. Execution goes through Kysely's executor
 // (`executeQuery` of a precompiled query), so transactions and the connection mutex behave as for every
-// other query — except a row-returning statement on SQLite outside any transaction, which `run` hands
-// to the synchronous reader the store registered (see run).
+// other query — except on SQLite, where `run` hands a statement to the synchronous runner the store
+// registered whenever it can take it (see SyncRunner).
 //
 // Values are always bound parameters; identifiers come only from code (catalogs), never from a request.
 import { CompiledQuery, type Kysely, type RawBuilder, SqliteAdapter, sql as kyselySql } from 'kysely';

@@ -47,9 +47,10 @@ export const changesRepo = {
     const [row] = await run<{ n: number | string }>(db, sql`select object_count as n from tenants where id = ${tenantId}`);
     return Number(row?.n ?? 0);
   },
+  /** The tenant's latest sequence (0 for none): read on every people-search request, so precompiled text. */
   async head(db: Db, tenantId: string): Promise<number> {
-    const r = await db.selectFrom('tenants').select('change_seq').where('id', '=', tenantId).executeTakeFirst();
-    return Number(r?.change_seq ?? 0);
+    const [row] = await run<{ s: number | string }>(db, sql`select change_seq as s from tenants where id = ${tenantId}`);
+    return Number(row?.s ?? 0);
   },
   /** Highest pruned sequence: rows at or below it are gone (see prune); 0 when nothing was ever pruned. */
   async floor(db: Db, tenantId: string): Promise<number> {
