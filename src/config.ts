@@ -12,6 +12,8 @@ export interface ServerConfig {
   /** Plain HTTP instead of HTTPS (the Microsoft client libraries refuse it; for proxies that terminate TLS). */
   http: boolean;
   demo: boolean;
+  /** Trust X-Forwarded-For from a reverse proxy (OPENMTO_TRUST_PROXY: `true` or its addresses). */
+  trustProxy?: boolean | string;
 }
 
 export const DEFAULT_PORT = 8443;
@@ -22,6 +24,15 @@ export function defaultDataDir(): string {
 
 export function databaseUrlFor(dataDir: string): string {
   return process.env.OPENMTO_DATABASE_URL || join(dataDir, 'openmto.db');
+}
+
+/** A SQLite database in a file (not PostgreSQL, not `:memory:`). */
+export const isSqliteFile = (url: string) => !/^postgres(ql)?:\/\//.test(url) && url !== ':memory:' && url !== '';
+
+export function trustProxyFromEnv(): boolean | string | undefined {
+  const v = process.env.OPENMTO_TRUST_PROXY;
+  if (!v) return undefined;
+  return v === 'true' ? true : v === 'false' ? false : v;
 }
 
 /** Heap a user costs in the people index, measured at 100k users (store/people). */
@@ -41,4 +52,21 @@ export function peopleIndexMaxUsers(): number {
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`OPENMTO_PEOPLE_INDEX_MAX_USERS must be a non-negative integer, not '${raw}'`);
   return n;
+}
+
+/** Provisioning-log retention in days (`OPENMTO_PROVISIONING_LOG_DAYS`, default 30 as in Entra P1/P2). */
+export function provisioningLogDays(): number {
+  const raw = process.env.OPENMTO_PROVISIONING_LOG_DAYS;
+  const n = raw === undefined ? 30 : Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 3650) throw new Error('OPENMTO_PROVISIONING_LOG_DAYS must be a whole number of days from 1 to 3650');
+  return n;
+}
+
+/** Sync engine settings from the environment: `OPENMTO_SYNC_LEASE_MS` (how soon a dead worker's job is taken over). */
+export function syncEngineFromEnv(): { leaseMs?: number } {
+  const raw = process.env.OPENMTO_SYNC_LEASE_MS;
+  if (raw === undefined || raw === '') return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1000 || n > 600_000) throw new Error('OPENMTO_SYNC_LEASE_MS must be a whole number of milliseconds from 1000 to 600000');
+  return { leaseMs: n };
 }

@@ -9,8 +9,10 @@ import type { Store } from '../store/store.js';
 import { graphRoutes } from './graph/index.js';
 import { identityRoutes } from './identity.js';
 import { operatorRoutes } from './operator/index.js';
+import { registerOps } from './ops.js';
 import { redeemRoutes } from './redeem.js';
-import { graphErrorBody, sendGraphError, sendOAuthError } from './render.js';
+import { nulRefused, parseFormBody, parseJsonBody } from './body.js';
+import { clientErrorResponse, sendError, setRequestIdHeaders } from './render.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -36,6 +38,10 @@ export interface AppHooks {
 export interface AppOptions {
   https?: { key: string; cert: string };
   logger?: boolean;
+  /** Where log lines go (default stdout); tests read the error log from here. */
+  logStream?: NodeJS.WritableStream;
+  /** Behind a reverse proxy: trust its X-Forwarded-For (true, or the proxies' addresses), so per-address lockouts see clients. */
+  trustProxy?: boolean | string;
 }
 
 /** A route URL (`/v1.0/users/:id`) as a regex over request paths. */
@@ -49,23 +55,47 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   const app = Fastify({
     ...(options.https ? { https: options.https } : {}),
     bodyLimit: BODY_LIMIT,
-    logger: options.logger
-      ? {
-          level: 'info',
+    trustProxy: options.trustProxy ?? false,
+    // Always a logger: without one a 5xx would leave no trace. By default it logs errors only (every 5xx,
+    // with its request id and stack, render.ts); `logger: true` adds a line per request.
+    logger: {
+          level: options.logger ? 'info' : 'error',
+          ...(options.logStream ? { stream: options.logStream } : {}),
           redact: ['req.headers.authorization', 'req.headers.cookie'],
           // Query strings can carry secrets (redemption tickets, delta/skip tokens); log the path only.
           serializers: {
             req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
           },
-        }
-      : false,
+        },
     // Graph paths carry `$` segments and UPNs with '@'; keep them as written.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     genReqId: () => crypto.randomUUID(),
     // Undecodable URLs are refused by the router before any handler; render them as Graph errors too.
-    frameworkErrors: (error, req, reply) => sendGraphError(error, req, reply),
+    frameworkErrors: (error, req, reply) => sendError(error, req, reply),
+    // Oversized URLs and headers (431) and malformed requests (400) fail in Node's parser, before there
+    // is a request to route; they still get a body in Graph's shape rather than the framework's.
+    clientErrorHandler: (err, socket) => {
+      if ((err as { code?: string }).code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(clientErrorResponse(err as { code?: string }));
+      socket.destroy();
+    },
   });
-  await app.register(formbody);
+  // Our own parsers for every JSON and form body: depth, Object.prototype names and NUL are refused
+  // before any room sees the body (body.ts).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  await app.register(formbody, { parser: parseFormBody });
+  app.addHook('onRequest', async (req, reply) => {
+    setRequestIdHeaders(req, reply);
+    // PostgreSQL text can't hold U+0000; an id or literal carrying one is refused here on both stores.
+    if (/%00/i.test(req.url)) throw nulRefused();
+  });
   // Fastify reads text/plain bodies as strings by default; every openmto body is JSON or a form, so a
   // text/plain body is refused as 415 (rendered by render.ts) instead of reaching a handler as a string.
   app.removeContentTypeParser('text/plain');
@@ -76,22 +106,26 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     for (const method of [r.method].flat()) routeTable.push({ method, url: r.url });
   });
 
-  app.setErrorHandler((error, req, reply) => {
-    if (req.url.includes('/oauth2/')) return sendOAuthError(error, req, reply);
-    return sendGraphError(error, req, reply);
-  });
+  app.setErrorHandler((error, req, reply) => sendError(error, req, reply));
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     // A known path with another method is Graph's 405, not an unknown segment.
     if (routeTable.some((r) => r.method !== req.method && routePattern(r.url).test(path))) {
       const e = new DomainError('badRequest', 'BadRequest', 'Specified HTTP method is not allowed for the request uri.');
-      return reply.status(405).type('application/json').send(graphErrorBody(e, req));
+      return sendError(e, req, reply, 405);
     }
-    const segment = path.split('/').filter(Boolean).at(-1) ?? '';
-    const e = new DomainError('badRequest', 'BadRequest', `Resource not found for the segment '${decodeURIComponent(segment)}'.`);
-    return sendGraphError(e, req, reply);
+    const raw = path.split('/').filter(Boolean).at(-1) ?? '';
+    let segment = raw;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      // an undecodable segment is named as the client wrote it
+    }
+    const e = new DomainError('badRequest', 'BadRequest', `Resource not found for the segment '${segment}'.`);
+    return sendError(e, req, reply);
   });
 
+  await registerOps(app, deps);
   await app.register(identityRoutes(deps));
   for (const prefix of ['/v1.0', '/beta']) {
     await app.register(graphRoutes(deps, prefix === '/beta' ? 'beta' : 'v1.0'), { prefix });

@@ -78,6 +78,17 @@ function readQuery(source: unknown): RedeemQuery | undefined {
   return ok(tenant) && ok(user) && ok(ticket) ? { tenant, user, ticket } : undefined;
 }
 
+/**
+ * The Location of a redirect to an invitation's inviteRedirectUrl, in the URL parser's serialization:
+ * ASCII only, no CR/LF, so no stored value (even one accepted before invitations checked it) can break
+ * the answer. A value that is not an http(s) URL lands on the welcome page instead.
+ */
+function redirectTo(reply: FastifyReply, url: string): FastifyReply {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  const location = parsed && /^https?:$/.test(parsed.protocol) ? parsed.href : '/redeem/welcome';
+  return reply.header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer').redirect(location, 302);
+}
+
 const badLink = (reply: FastifyReply) =>
   page(reply, 400, 'Invalid invitation link', '<p class="error">This invitation link is incomplete. Open the full link you received.</p>');
 
@@ -93,7 +104,7 @@ export function redeemRoutes(deps: AppDeps) {
       if (!q) return badLink(reply);
       try {
         const view = await openInvitation(ctx, q.tenant, q.user, q.ticket);
-        if (view.kind === 'redirect') return reply.header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer').redirect(view.url, 302);
+        if (view.kind === 'redirect') return redirectTo(reply, view.url);
         return view.kind === 'signIn' ? signInPage(reply, view, q) : unsupportedPage(reply, view);
       } catch (e) {
         return errorPage(req, reply, e);
@@ -104,9 +115,16 @@ export function redeemRoutes(deps: AppDeps) {
       const q = readQuery(req.body);
       const password = (req.body as Record<string, unknown> | undefined)?.password;
       if (!q) return badLink(reply);
+      const wait = deps.tokens.guard.addressWait(req.ip);
+      if (wait) {
+        return page(reply.header('Retry-After', String(wait)), 429, 'Too many attempts', `<p class="error">Too many failed sign-ins from your address. Try again in ${wait} seconds.</p>`);
+      }
       try {
         const result = await signInAtHome(ctx, q.tenant, q.user, q.ticket, typeof password === 'string' ? password : '');
-        if (result.kind === 'wrongPassword') return signInPage(reply, result.view, q, 'Your account or password is incorrect.');
+        if (result.kind === 'wrongPassword') {
+          deps.tokens.guard.addressFailed('password', req.ip);
+          return signInPage(reply, result.view, q, 'Your account or password is incorrect.');
+        }
         return consentPage(reply, result.consent);
       } catch (e) {
         return errorPage(req, reply, e);
@@ -122,7 +140,7 @@ export function redeemRoutes(deps: AppDeps) {
       }
       try {
         const url = await acceptInvitation(ctx, body.state);
-        return reply.header('Cache-Control', 'no-store').redirect(url, 302);
+        return redirectTo(reply, url);
       } catch (e) {
         return errorPage(req, reply, e);
       }

@@ -15,6 +15,7 @@ import { documentsRepo } from '../store/repos/documents.js';
 import { type TenantRecord, tenantsRepo } from '../store/repos/tenants.js';
 import { usersRepo } from '../store/repos/users.js';
 import type { Db } from '../store/store.js';
+import { newB2bUser, pendingIdentities } from './factory.js';
 import { b2bMailNickname, b2bUserPrincipalName, emailDomain, validateInviteEmail } from './email.js';
 import {
   acceptInDb, type B2bContext, canAutoRedeem, findHome, findUsersByAddress, type Home, hashTicket, inboundDecision,
@@ -73,11 +74,12 @@ interface InvitationRequest {
 
 export function parseInvitation(body: unknown): InvitationRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('The request body must be a JSON object.');
-  const v: Record<string, unknown> = {};
+  const v: Record<string, unknown> = Object.create(null);
   for (const [key, value] of Object.entries(body)) {
     if (key.startsWith('@odata.')) continue;
     if (readOnly.has(key)) throw errors.badRequest(`Property '${key}' is read-only and cannot be set.`);
-    const schema = properties[key];
+    // Own properties only: `constructor` must not find Object.prototype's.
+    const schema = Object.hasOwn(properties, key) ? properties[key as keyof typeof properties] : undefined;
     if (!schema) throw errors.badRequest(`Property '${key}' does not exist on type 'microsoft.graph.invitation'.`);
     const parsed = schema.safeParse(value);
     if (!parsed.success) throw invalidValue(key);
@@ -90,7 +92,9 @@ export function parseInvitation(body: unknown): InvitationRequest {
   validateInviteEmail(email);
   const redirectUrl = v.inviteRedirectUrl as string;
   // Absolute http(s) only: the redemption pages redirect the browser there, so no javascript: or data:.
-  if (!URL.canParse(redirectUrl) || !/^https?:$/.test(new URL(redirectUrl).protocol)) {
+  // Printable ASCII only: the URL goes out in a Location header, and the URL parser would silently drop
+  // a CR/LF or tab that the stored text still carries (non-ASCII is sent percent-encoded, as browsers do).
+  if (!/^[\x21-\x7e]{1,2048}$/.test(redirectUrl) || !URL.canParse(redirectUrl) || !/^https?:$/.test(new URL(redirectUrl).protocol)) {
     throw errors.badRequest("Property 'inviteRedirectUrl' must be an absolute http or https URL.");
   }
   const type = String(v.invitedUserType ?? 'Guest').toLowerCase();
@@ -137,9 +141,6 @@ function refuse(message: string): never {
   throw refused(message);
 }
 
-/** Before redemption a B2B user signs in with its UPN at the host tenant (Entra shows the host's domain). */
-const pendingIdentities = (tenantDomain: string, upn: string) => [{ signInType: 'userPrincipalName', issuer: tenantDomain, issuerAssignedId: upn }];
-
 // Mail-derived UPNs collide only when long addresses are cut or a soft-deleted user keeps the UPN;
 // ten numbered forms are far more than either case needs.
 const UPN_ATTEMPTS = 10;
@@ -149,18 +150,11 @@ async function createB2bUser(db: Db, tenant: TenantRecord, req: InvitationReques
   while (await usersRepo.upnTaken(db, tenant.id, b2bUserPrincipalName(req.email, tenant.domain, attempt))) {
     if (++attempt === UPN_ATTEMPTS) throw errors.conflict('userPrincipalName');
   }
-  const upn = b2bUserPrincipalName(req.email, tenant.domain, attempt);
-  const user: User = {
-    id: newObjectId(), userPrincipalName: upn, mailNickname: b2bMailNickname(req.email, attempt),
-    // Entra names an invitee without a display name after the address's local part.
-    displayName: req.displayName ?? req.email.slice(0, req.email.indexOf('@')),
-    accountEnabled: true, userType: req.userType, mail: req.email, otherMails: [req.email], proxyAddresses: proxyAddressesFor(req.email),
-    businessPhones: [], identities: pendingIdentities(tenant.domain, upn), creationType: 'Invitation',
-    externalUserState: 'PendingAcceptance', externalUserStateChangeDateTime: now,
-    // Guests are hidden from the address list by default; B2B members are shown (people search needs them).
-    showInAddressList: req.userType === 'Member', createdDateTime: now, deletedDateTime: null,
-  };
-  const record: UserRecord = { tenantId: tenant.id, user, homeTenantId: null, homeUserId: null, passwordHash: null, roles: [] };
+  const record = newB2bUser({
+    tenantId: tenant.id, tenantDomain: tenant.domain, email: req.email, upn: b2bUserPrincipalName(req.email, tenant.domain, attempt),
+    mailNickname: b2bMailNickname(req.email, attempt), displayName: req.displayName, userType: req.userType, now,
+  });
+  const { user } = record;
   await usersRepo.insert(db, tenant.id, [record]);
   await changesRepo.append(db, tenant.id, [{ objectType: 'user', objectId: user.id, change: 'created' }], now);
   return record;

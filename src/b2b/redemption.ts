@@ -10,12 +10,12 @@ import type { Clock } from '../domain/clock.js';
 import { type EffectiveSettings, resolveEffective } from '../domain/cross-tenant-policy.js';
 import { DomainError } from '../domain/errors.js';
 import type { UserRecord } from '../domain/user.js';
+import { secretSetting } from '../identity/keyring.js';
 import { verifySecret } from '../identity/secrets.js';
 import { effectivePartnerSettings, getDefaultPolicy, isCollaborationAllowed } from '../policy/partners.js';
 import { changesRepo } from '../store/repos/changes.js';
 import { documentsRepo } from '../store/repos/documents.js';
 import { groupsRepo } from '../store/repos/groups.js';
-import { serverRepo } from '../store/repos/server.js';
 import { type TenantRecord, tenantsRepo } from '../store/repos/tenants.js';
 import { usersRepo } from '../store/repos/users.js';
 import type { Db, Store } from '../store/store.js';
@@ -134,11 +134,8 @@ const stateKeys = new WeakMap<Store, Uint8Array>();
 async function stateKey(store: Store): Promise<Uint8Array> {
   let key = stateKeys.get(store);
   if (key) return key;
-  let stored = await serverRepo.setting(store.db, 'b2b.redemptionStateKey');
-  if (!stored) {
-    await serverRepo.setSetting(store.db, 'b2b.redemptionStateKey', randomBytes(32).toString('base64url'));
-    stored = (await serverRepo.setting(store.db, 'b2b.redemptionStateKey'))!;
-  }
+  // Wrapped at rest by the key encryption key when one is configured (identity/keyring.ts).
+  const stored = await secretSetting(store, 'b2b.redemptionStateKey', () => randomBytes(32).toString('base64url'));
   key = new Uint8Array(Buffer.from(stored, 'base64url'));
   stateKeys.set(store, key);
   return key;

@@ -1,8 +1,9 @@
 // What every `openmto` command shares: the --data option, output as text or --json, and opening the
 // store of a data directory (optionally resolving --tenant by id or domain) for the command's duration.
-import { mkdir } from 'node:fs/promises';
 import { Option } from 'commander';
-import { databaseUrlFor, defaultDataDir } from '../config.js';
+import { databaseUrlFor, defaultDataDir, isSqliteFile } from '../config.js';
+import { secureDataDir } from '../datadir.js';
+import { keyringFromEnv, useKeyring } from '../identity/keyring.js';
 import { type TenantRecord, tenantsRepo } from '../store/repos/tenants.js';
 import { openStore, type Store } from '../store/store.js';
 
@@ -19,8 +20,10 @@ export const out = (json: boolean | undefined, value: unknown, text: () => strin
 };
 
 export async function withStore<T>(dataDir: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore({ url: databaseUrlFor(dataDir) });
+  const url = databaseUrlFor(dataDir);
+  secureDataDir(dataDir, isSqliteFile(url) ? url : undefined);
+  const store = await openStore({ url });
+  useKeyring(store, keyringFromEnv());
   try {
     return await fn(store);
   } finally {

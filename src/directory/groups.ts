@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DomainError, errors } from '../domain/errors.js';
 import { newObjectId } from '../domain/ids.js';
 import type { User } from '../domain/user.js';
+import { appRoleAssignmentsRepo } from '../store/repos/appRoleAssignments.js';
 import { type Change, changesRepo } from '../store/repos/changes.js';
 import { type Group, groupsRepo } from '../store/repos/groups.js';
 import { userFromData, usersRepo } from '../store/repos/users.js';
@@ -211,6 +212,7 @@ export async function deleteGroup(ctx: DirectoryContext, tenantId: string, actor
       after = page[page.length - 1]!;
     }
     await groupsRepo.remove(db, tenantId, group.id);
+    await appRoleAssignmentsRepo.removeOfPrincipal(db, tenantId, group.id);
     await changesRepo.append(db, tenantId, [{ objectType: 'group', objectId: group.id, change: 'deleted' }, ...parents.map((p) => memberChange(p, '-', group.id))], now);
   });
 }

@@ -7,6 +7,7 @@ import {
   parseUserBody, proxyAddressesFor, type User, type UserRecord, validatePasswordComplexity, validateUpn,
 } from '../domain/user.js';
 import { hashSecret } from '../identity/secrets.js';
+import { appRoleAssignmentsRepo } from '../store/repos/appRoleAssignments.js';
 import { type Change, changesRepo } from '../store/repos/changes.js';
 import { tenantsRepo } from '../store/repos/tenants.js';
 import { usersRepo } from '../store/repos/users.js';
@@ -192,6 +193,7 @@ export async function purgeUser(ctx: DirectoryContext, tenantId: string, actor: 
     const record = await usersRepo.get(db, tenantId, id, true);
     if (!record) throw errors.notFound(id);
     const groups = await usersRepo.remove(db, tenantId, record.user.id);
+    await appRoleAssignmentsRepo.removeOfPrincipal(db, tenantId, record.user.id);
     await changesRepo.append(db, tenantId, [{ objectType: 'user', objectId: record.user.id, change: 'deleted' }, ...lostMemberships(record.user.id, groups)], now);
   });
 }
@@ -212,6 +214,7 @@ export async function purgeExpiredUsers(ctx: DirectoryContext, tenantId: string)
       const changes: Change[] = [];
       for (const id of ids) {
         const groups = await usersRepo.remove(db, tenantId, id);
+        await appRoleAssignmentsRepo.removeOfPrincipal(db, tenantId, id);
         changes.push({ objectType: 'user', objectId: id, change: 'deleted' }, ...lostMemberships(id, groups));
       }
       await changesRepo.append(db, tenantId, changes, now.toISOString());

@@ -55,4 +55,15 @@ export const errors = {
       `Another object with the same value for property ${property} already exists.`,
     ),
   unauthenticated: (message: string) => new DomainError('unauthenticated', 'InvalidAuthenticationToken', message),
+  /** Graph's 400 for a unique property already held by another object (a create or an update). */
+  sameKeyValue: (property: string) =>
+    new DomainError(
+      'badRequest',
+      'Request_MultipleObjectsWithSameKeyValue',
+      `Another object with the same value for property ${property} already exists.`,
+      [{ code: 'ObjectConflict', message: property, target: property }],
+    ),
+  /** Graph's 400 for adding a reference (a member) that is already there. */
+  referenceExists: (property: string) =>
+    errors.badRequest(`One or more added object references already exist for the following modified properties: '${property}'.`),
 };

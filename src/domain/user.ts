@@ -135,13 +135,14 @@ export function parseUserBody(body: unknown, mode: 'create' | 'update'): Record<
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw errors.badRequest('The request body must be a JSON object.');
   }
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const [key, value] of Object.entries(body)) {
     if (key.startsWith('@odata.')) continue;
     if (readOnlyUserProperties.has(key)) {
       throw errors.badRequest(`Property '${key}' is read-only and cannot be set.`);
     }
-    const schema = (writableUserProperties as Record<string, z.ZodType>)[key];
+    // Own properties only: `constructor` or `toString` must not find Object.prototype's members.
+    const schema = Object.hasOwn(writableUserProperties, key) ? (writableUserProperties as Record<string, z.ZodType>)[key] : undefined;
     if (!schema) {
       throw errors.badRequest(`Property '${key}' does not exist on type 'microsoft.graph.user'.`);
     }

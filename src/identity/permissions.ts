@@ -7,6 +7,7 @@ export const applicationPermissions = [
   'Organization.Read.All', 'Organization.ReadWrite.All', 'Policy.Read.All', 'Policy.ReadWrite.CrossTenantAccess', 'Policy.ReadWrite.Authorization',
   'MultiTenantOrganization.ReadBasic.All', 'MultiTenantOrganization.Read.All', 'MultiTenantOrganization.ReadWrite.All',
   'Synchronization.Read.All', 'Synchronization.ReadWrite.All', 'AuditLog.Read.All', 'Application.ReadWrite.All',
+  'Application.Read.All', 'AppRoleAssignment.ReadWrite.All',
 ] as const;
 export type Permission = (typeof applicationPermissions)[number];
 
@@ -26,6 +27,7 @@ const implied: Record<string, readonly string[]> = {
   'MultiTenantOrganization.ReadWrite.All': ['MultiTenantOrganization.Read.All', 'MultiTenantOrganization.ReadBasic.All'],
   'MultiTenantOrganization.Read.All': ['MultiTenantOrganization.ReadBasic.All'],
   'Synchronization.ReadWrite.All': ['Synchronization.Read.All'],
+  'Application.ReadWrite.All': ['Application.Read.All'],
 };
 
 /** True when one of `held` is `wanted` or implies it. */
@@ -45,3 +47,5 @@ export const defaultDelegatedScopes = ['Directory.AccessAsUser.All', 'User.Read'
 export const adminRoles = new Set(['Global Administrator', 'User Administrator', 'Privileged Role Administrator']);
 /** Roles that may manage cross-tenant and MTO policy. */
 export const policyAdminRoles = new Set(['Global Administrator', 'Security Administrator']);
+/** Roles that may create, change and delete applications and service principals and assign users to them. */
+export const appAdminRoles = new Set(['Global Administrator', 'Application Administrator', 'Cloud Application Administrator']);

@@ -11,7 +11,7 @@ import { usersRepo } from '../store/repos/users.js';
 import type { Store } from '../store/store.js';
 import type { SigningKey } from './keys.js';
 import { defaultDelegatedScopes } from './permissions.js';
-import { verifySecret } from './secrets.js';
+import { refusal, SignInGuard } from './throttle.js';
 
 export const GRAPH_AUDIENCES = ['https://graph.microsoft.com', '00000003-0000-0000-c000-000000000000'];
 /** Entra's default access-token lifetime is 60–90 min; one hour keeps MSAL's cache behaviour the same. */
@@ -65,7 +65,12 @@ export class TokenService {
     private readonly store: Store,
     private readonly key: SigningKey,
     private readonly clock: Clock,
+    /** Lockout and scrypt admission for every secret this service checks (identity/throttle.ts). */
+    readonly guard: SignInGuard = new SignInGuard(),
   ) {}
+
+  /** Tokens issued by grant since start (a metrics counter). */
+  readonly issued = { client_credentials: 0, password: 0 };
 
   jwks() {
     return { keys: [this.key.publicJwk] };
@@ -79,8 +84,11 @@ export class TokenService {
     return t;
   }
 
-  /** The token endpoint. Unknown form fields (MSAL telemetry, CAE `claims`) are ignored. */
-  async issue(tenantRef: string, form: TokenRequest, origin: string) {
+  /**
+   * The token endpoint. Unknown form fields (MSAL telemetry, CAE `claims`) are ignored. `address` is the
+   * client's address, for the per-address lockout.
+   */
+  async issue(tenantRef: string, form: TokenRequest, origin: string, address = '') {
     const tenant = await this.tenant(tenantRef);
     const grant = form.grant_type;
     if (!grant) throw oauth('badRequest', 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
@@ -97,30 +105,37 @@ export class TokenService {
       if (!form.client_secret) {
         throw oauth('badRequest', 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
       }
-      if (!(await verifySecret(form.client_secret, app.secretHash))) {
-        throw oauth('unauthenticated', 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
-      }
+      await this.checkClientSecret(tenant.id, app.clientId, form.client_secret, app.secretHash, address);
       if (!scope.split(' ').some((s) => s.endsWith('/.default'))) {
         throw oauth('badRequest', 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
       }
+      this.issued.client_credentials++;
       return this.sign(origin, tenant.id, { roles: app.permissions, idtyp: 'app', oid: app.clientId, sub: app.clientId }, app.clientId);
     }
     // Resource-owner password: a confidential client must still prove itself.
     if (!app.publicClient || form.client_secret) {
-      if (!form.client_secret || !(await verifySecret(form.client_secret, app.secretHash))) {
+      if (!form.client_secret) {
         throw oauth('unauthenticated', 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
       }
+      await this.checkClientSecret(tenant.id, app.clientId, form.client_secret, app.secretHash, address);
     }
     if (!form.username || !form.password) {
       throw oauth('badRequest', 'invalid_request', 900144, "The request body must contain the following parameter: 'username' and 'password'.");
     }
+    // The lockout is per name asked for in this tenant, whether or not it is a user, so a lockout tells
+    // nothing about which names exist; a locked name is refused before any lookup.
+    const subject = `${tenant.id}/${form.username.toLowerCase()}`;
+    const early = this.guard.refused('password', subject, address);
+    if (early) throw refusal('password', early);
     const found = await usersRepo.get(this.store.db, tenant.id, form.username);
     // A redeemed B2B user has no password here: it proves the home user's password, and the token is
     // for its object in this tenant.
     const b2b = await this.redeemedB2bUser(tenant.id, form.username, found);
     const user = b2b?.resource ?? found;
     const credential = b2b?.home ?? found;
-    if (!user || !credential?.passwordHash || !(await verifySecret(form.password, credential.passwordHash))) {
+    const verdict = await this.guard.verify('password', subject, form.password, user ? credential?.passwordHash : null, address);
+    if (!verdict.ok && verdict.reason !== 'wrong') throw refusal('password', verdict);
+    if (!verdict.ok || !user || !credential) {
       throw oauth('badRequest', 'invalid_grant', 50126, 'Error validating credentials due to invalid username or password.');
     }
     if (!user.user.accountEnabled || !credential.user.accountEnabled) {
@@ -128,10 +143,18 @@ export class TokenService {
     }
     const requested = scope.split(' ').filter(Boolean).filter((s) => !s.endsWith('/.default'));
     const scp = [...new Set([...defaultDelegatedScopes, ...requested.map((s) => s.replace(/^https:\/\/graph\.microsoft\.com\//, ''))])];
+    this.issued.password++;
     return this.sign(origin, tenant.id, {
       scp: scp.join(' '), idtyp: 'user', oid: user.user.id, sub: user.user.id,
       upn: user.user.userPrincipalName, preferred_username: user.user.userPrincipalName, name: user.user.displayName ?? undefined,
     }, app.clientId);
+  }
+
+  private async checkClientSecret(tenantId: string, clientId: string, secret: string, stored: string | null, address: string) {
+    const verdict = await this.guard.verify('clientSecret', `${tenantId}/${clientId}`, secret, stored, address);
+    if (verdict.ok) return;
+    if (verdict.reason !== 'wrong') throw refusal('clientSecret', verdict);
+    throw oauth('unauthenticated', 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
   }
 
   /** The B2B user (by its UPN here, or by its home UPN and home link) and its home user, once redeemed. */

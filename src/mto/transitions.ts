@@ -1,6 +1,6 @@
 // The background worker that completes multi-tenant organization transitions (joins, removals, role
 // changes). Entra takes 2–4 hours per join; we finish in well under a second after the commit that
-// queued the work. Jobs live in the store (mto_transitions), so a restart loses nothing: a job claimed
+// queued the work. Jobs are items of the shared work queue (store/repos/work.ts), so a restart loses nothing: a job claimed
 // by a worker that died is picked up again once its lease runs out.
 import type { Clock } from '../domain/clock.js';
 import { isDomainError } from '../domain/errors.js';
@@ -8,6 +8,7 @@ import { decide, MAX_ACTIVE_TENANTS, type Member } from '../domain/mto.js';
 import { getPartner, setInMultiTenantOrganization } from '../policy/partners.js';
 import { mtoRepo, type TransitionJob } from '../store/repos/mto.js';
 import type { Db, Store } from '../store/store.js';
+import { type WorkLoop, startWorkLoop } from '../work/loop.js';
 import { applyTemplatesTo } from './templates.js';
 
 export interface TransitionOptions {
@@ -148,48 +149,11 @@ export async function runDueTransitions(ctx: WorkerContext, options: TransitionO
   }
 }
 
-export interface TransitionWorker {
-  wake(): void;
-  stop(): Promise<void>;
-}
+export type TransitionWorker = WorkLoop;
 
 export function startTransitionWorker(ctx: WorkerContext, options: TransitionOptions = {}): TransitionWorker {
-  const pollMs = options.pollMs ?? transitionDefaults.pollMs;
-  let stopped = false;
-  let again = false;
-  let current: Promise<void> | null = null;
-  let timer: NodeJS.Timeout | undefined;
-  const schedule = () => {
-    timer = setTimeout(tick, pollMs);
-    timer.unref();
-  };
-  function tick(): void {
-    if (stopped) return;
-    if (current) {
-      again = true;
-      return;
-    }
-    clearTimeout(timer);
-    current = runDueTransitions(ctx, options)
-      .then(() => undefined, (e) => options.onError?.(e))
-      .finally(() => {
-        current = null;
-        if (stopped) return;
-        if (again) {
-          again = false;
-          tick();
-        } else {
-          schedule();
-        }
-      });
-  }
-  schedule();
-  return {
-    wake: tick,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await current;
-    },
-  };
+  return startWorkLoop(() => runDueTransitions(ctx, options), {
+    pollMs: options.pollMs ?? transitionDefaults.pollMs,
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
 }

@@ -319,6 +319,124 @@ const m006: Migration = {
   },
 };
 
+// One durable queue for all background work (MTO transitions, sync jobs) and the sync engine's tables.
+// `work_items` replaces `mto_transitions`: a row is work that some process must do, claimed under a lease
+// (`lease_owner`, `not_before` = lease expiry while running) so a process that dies hands it over when the
+// lease runs out, and fenced (a write of a claimed item checks its owner) so it never runs in two places.
+// The claim index leads with the queue, not the tenant: workers claim across tenants. `rev` counts wake-ups
+// that arrived while the item ran, so the worker requeues instead of dropping them.
+//
+// Sync tables: `sync_jobs` (one row per job: schedule, status, schema, progress cursor and watermark),
+// `sync_objects` (objects the job holds back: escrowed failures and deletions staged by the accidental-
+// deletion guard; empty for a healthy job) and `provisioning_log` (one entry per object per cycle, pruned
+// after its retention). A source user's link to its target user is the target's home link (home_tenant_id,
+// home_user_id, already indexed), so the engine adds no per-user-per-job table to a mesh of N(N-1) jobs.
+const m007: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('work_items')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('queue', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('ref', 'text')
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('not_before', 'text', (c) => c.notNull())
+      .addColumn('lease_owner', 'text')
+      .addColumn('rev', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('error', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('work_items_pk', ['tenant_id', 'queue', 'id'])
+      .execute();
+    await db.schema.createIndex('work_items_due').on('work_items').columns(['queue', 'status', 'not_before']).execute();
+    await sql`INSERT INTO work_items (tenant_id, queue, id, kind, ref, status, attempts, not_before, lease_owner, rev, payload, error, created_at)
+      SELECT tenant_id, 'mto', id, kind, mto_id, status, attempts, not_before, NULL, 0, payload, error, created_at FROM mto_transitions`.execute(db);
+    await db.schema.dropTable('mto_transitions').execute();
+
+    await db.schema
+      .createTable('sync_jobs')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('sp_id', 'text', (c) => c.notNull())
+      .addColumn('template_id', 'text', (c) => c.notNull())
+      .addColumn('schedule_state', 'text', (c) => c.notNull())
+      .addColumn('schedule_interval', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('settings', 'text', (c) => c.notNull())
+      .addColumn('schema_doc', 'text')
+      .addColumn('phase', 'text', (c) => c.notNull())
+      .addColumn('cursor', 'text')
+      .addColumn('up_to', 'integer')
+      .addColumn('watermark', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('cycle', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('sync_jobs_pk', ['tenant_id', 'id'])
+      .execute();
+    await db.schema.createIndex('sync_jobs_sp').on('sync_jobs').columns(['tenant_id', 'sp_id']).execute();
+    await db.schema.createIndex('sync_jobs_state').on('sync_jobs').columns(['tenant_id', 'schedule_state']).execute();
+
+    await db.schema
+      .createTable('sync_objects')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('job_id', 'text', (c) => c.notNull())
+      .addColumn('object_id', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt', 'text')
+      .addColumn('since', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('sync_objects_pk', ['tenant_id', 'job_id', 'object_id'])
+      .execute();
+
+    await db.schema
+      .createTable('provisioning_log')
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('job_id', 'text', (c) => c.notNull())
+      .addColumn('sp_id', 'text', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('source_id', 'text')
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('provisioning_log_pk', ['tenant_id', 'id'])
+      .execute();
+    // Ids are UUIDv7, so (tenant_id, id) is also time order: newest first is a backwards walk of the key.
+    await db.schema.createIndex('provisioning_log_job').on('provisioning_log').columns(['tenant_id', 'job_id', 'id']).execute();
+  },
+};
+
+// Applications, service principals and app role assignments (apps/): what a cross-tenant sync
+// configuration is made of. Few rows per tenant (one SP per configuration, one assignment per assigned
+// user or group), so each table keeps its Graph object in `data` and indexes only what is looked up:
+// an SP by appId, by application and by display name; assignments by resource (the engine's scope read,
+// appRoleAssignedTo pages) and by principal (a user's appRoleAssignments, deleting a user or group).
+// display_name_lc is "C"-collated on PostgreSQL like every prefix-queried column (see m003).
+const m008: Migration = {
+  async up(db: AnyDb) {
+    const collate = db.getExecutor().adapter instanceof SqliteAdapter ? sql`` : sql` COLLATE "C"`;
+    await sql`CREATE TABLE applications (tenant_id TEXT NOT NULL, id TEXT NOT NULL, app_id TEXT NOT NULL,
+      display_name_lc TEXT${collate} NOT NULL, created_at TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (tenant_id, id))`.execute(db);
+    await sql`CREATE UNIQUE INDEX applications_app_id ON applications (tenant_id, app_id)`.execute(db);
+    await sql`CREATE TABLE service_principals (tenant_id TEXT NOT NULL, id TEXT NOT NULL, app_id TEXT NOT NULL,
+      application_id TEXT, display_name_lc TEXT${collate} NOT NULL, created_at TEXT NOT NULL, data TEXT NOT NULL,
+      PRIMARY KEY (tenant_id, id))`.execute(db);
+    await sql`CREATE UNIQUE INDEX service_principals_app_id ON service_principals (tenant_id, app_id)`.execute(db);
+    await sql`CREATE INDEX service_principals_application ON service_principals (tenant_id, application_id)`.execute(db);
+    await sql`CREATE INDEX service_principals_display_name ON service_principals (tenant_id, display_name_lc, id)`.execute(db);
+    await sql`CREATE TABLE app_role_assignments (tenant_id TEXT NOT NULL, id TEXT NOT NULL, resource_id TEXT NOT NULL,
+      principal_id TEXT NOT NULL, principal_type TEXT NOT NULL, app_role_id TEXT NOT NULL, principal_display_name TEXT,
+      created_at TEXT NOT NULL, PRIMARY KEY (tenant_id, id))`.execute(db);
+    // One assignment per (resource, principal, role), as Graph refuses a duplicate.
+    await sql`CREATE UNIQUE INDEX app_role_assignments_resource ON app_role_assignments
+      (tenant_id, resource_id, principal_id, app_role_id)`.execute(db);
+    await sql`CREATE INDEX app_role_assignments_page ON app_role_assignments (tenant_id, resource_id, id)`.execute(db);
+    await sql`CREATE INDEX app_role_assignments_principal ON app_role_assignments (tenant_id, principal_id, id)`.execute(db);
+  },
+};
+
 const all: Record<string, Migration> = {
   '001_directory': m001,
   '002_multi_tenant_organization': m002,
@@ -326,6 +444,8 @@ const all: Record<string, Migration> = {
   '004_lean_indexes': m004,
   '005_ordered_prefix_indexes': m005,
   '006_tenant_object_count': m006,
+  '007_work_queue_and_sync': m007,
+  '008_applications': m008,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -148,16 +148,90 @@ export interface MtoMemberRow {
   local_object_id: string;
 }
 
-export interface MtoTransitionRow {
+export interface WorkItemRow {
   tenant_id: string;
+  queue: string;
   id: string;
   kind: string;
-  mto_id: string | null;
+  ref: string | null;
   status: string;
   attempts: Generated<number>;
   not_before: string;
+  lease_owner: string | null;
+  rev: Generated<number>;
   payload: string;
   error: string | null;
+  created_at: string;
+}
+
+export interface SyncJobRow {
+  tenant_id: string;
+  id: string;
+  sp_id: string;
+  template_id: string;
+  schedule_state: string;
+  schedule_interval: string;
+  status: string;
+  settings: string;
+  schema_doc: string | null;
+  phase: string;
+  cursor: string | null;
+  up_to: number | null;
+  watermark: number;
+  cycle: string | null;
+  created_at: string;
+}
+
+export interface SyncObjectRow {
+  tenant_id: string;
+  job_id: string;
+  object_id: string;
+  state: string;
+  attempts: number;
+  next_attempt: string | null;
+  since: string;
+  data: string;
+}
+
+export interface ProvisioningLogRow {
+  tenant_id: string;
+  id: string;
+  job_id: string;
+  sp_id: string;
+  action: string;
+  status: string;
+  source_id: string | null;
+  at: string;
+  data: string;
+}
+
+export interface ApplicationRow {
+  tenant_id: string;
+  id: string;
+  app_id: string;
+  display_name_lc: string;
+  created_at: string;
+  data: string;
+}
+
+export interface ServicePrincipalRow {
+  tenant_id: string;
+  id: string;
+  app_id: string;
+  application_id: string | null;
+  display_name_lc: string;
+  created_at: string;
+  data: string;
+}
+
+export interface AppRoleAssignmentRow {
+  tenant_id: string;
+  id: string;
+  resource_id: string;
+  principal_id: string;
+  principal_type: string;
+  app_role_id: string;
+  principal_display_name: string | null;
   created_at: string;
 }
 
@@ -176,5 +250,11 @@ export interface Database {
   server_settings: ServerSettingRow;
   multi_tenant_organizations: MultiTenantOrganizationRow;
   mto_members: MtoMemberRow;
-  mto_transitions: MtoTransitionRow;
+  work_items: WorkItemRow;
+  sync_jobs: SyncJobRow;
+  sync_objects: SyncObjectRow;
+  provisioning_log: ProvisioningLogRow;
+  applications: ApplicationRow;
+  service_principals: ServicePrincipalRow;
+  app_role_assignments: AppRoleAssignmentRow;
 }

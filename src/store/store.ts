@@ -2,6 +2,7 @@
 // mutation goes through. Repositories (repos/) are written once against Kysely and run on both dialects.
 import { type Kysely, Migrator } from 'kysely';
 import { migrationProvider } from './migrations.js';
+import type { ChangeListener } from './changeEvents.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -13,6 +14,12 @@ export interface Store {
   readonly db: Db;
   /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
   transaction<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /**
+   * Calls `listener` after each commit that appended to some tenant's change log, with those tenants — from
+   * this process, and on PostgreSQL from every process on the database. On SQLite a write by another process
+   * (the CLI) is noticed by polling the file's data version and reported as `null` (tenants unknown).
+   */
+  onChange(listener: ChangeListener): () => void;
   close(): Promise<void>;
 }
 

@@ -24,7 +24,9 @@ for (const dialect of dialects()) {
     const aKeys: string[] = [];
     /** A's facts no response to B may ever contain. */
     const aSecrets: string[] = [];
-    const aState: { userId: string; upn: string; deletedId: string; groupId?: string } = { userId: '', upn: '', deletedId: '' };
+    const aState: { userId: string; upn: string; deletedId: string; groupId?: string; spId?: string; applicationId?: string; assignmentId?: string } = {
+      userId: '', upn: '', deletedId: '',
+    };
 
     before(async () => {
       ts = await startTestServer(dialect);
@@ -44,6 +46,19 @@ for (const dialect of dialects()) {
         aState.groupId = group.body.id;
         aKeys.push(group.body.id);
       }
+      // A's cross-tenant sync configuration (application + service principal) and an assignment to it.
+      const config = await ts.request('POST', '/v1.0/applicationTemplates/518e5f48-1fc8-4c48-9387-9fdf28b0dfe7/instantiate', {
+        token: a.adminToken, body: { displayName: 'Zyxalpha Config' },
+      });
+      if (config.status === 201) {
+        const sp = config.body.servicePrincipal;
+        const assigned = await ts.request('POST', `/v1.0/servicePrincipals/${sp.id}/appRoleAssignedTo`, {
+          token: a.adminToken, body: { principalId: user.id, resourceId: sp.id, appRoleId: sp.appRoles[0].id },
+        });
+        assert.equal(assigned.status, 201);
+        Object.assign(aState, { spId: sp.id, applicationId: config.body.application.id, assignmentId: assigned.body.id });
+        aKeys.push(sp.id, sp.appId, config.body.application.id, assigned.body.id);
+      }
       bUserToken = await ts.userToken(b.tenantId, await ts.user(b.tenantId, { displayName: 'Bravo Member' }));
     });
     after(() => ts.close());
@@ -59,6 +74,8 @@ for (const dialect of dialects()) {
       const routes = ts.server.app.routeTable.filter((r) => /^\/(v1\.0|beta)(\/|$)/.test(r.url));
       assert.ok(routes.some((r) => r.method === 'GET' && r.url === '/v1.0/users/:id'), 'the route table is populated');
       const values = [aState.userId, aState.upn, aState.deletedId, ...(aState.groupId ? [aState.groupId] : [])];
+      const apps = aState.spId ? [aState.spId, aState.applicationId!, aState.assignmentId!] : [];
+      values.push(...apps);
       let calls = 0;
       for (const route of routes) {
         const params = route.url.match(/:[^/]+/g) ?? [];
@@ -66,6 +83,8 @@ for (const dialect of dialects()) {
         if (params.length > 1) {
           // Mixed: a container of A's (group or user) with A's user as the member/item.
           for (const first of values) variants.push(params.map((_, i) => (i === 0 ? first : aState.userId)));
+          // A's service principal with its assignment (appRoleAssignedTo/{assignmentId}).
+          if (aState.spId) variants.push(params.map((_, i) => (i === 0 ? aState.spId! : aState.assignmentId!)));
         }
         for (const variant of variants) {
           let i = 0;
@@ -113,6 +132,11 @@ for (const dialect of dialects()) {
         .where('tenant_id', '=', a.tenantId).where('id', '=', aState.deletedId).executeTakeFirst();
       assert.ok(deleted?.deleted_at, 'the soft-deleted user is neither restored nor purged');
       if (aState.groupId) assert.equal((await ts.request('GET', `/v1.0/groups/${aState.groupId}`, { token: a.adminToken })).status, 200);
+      if (aState.spId) {
+        const assigned = await ts.request('GET', `/v1.0/servicePrincipals/${aState.spId}/appRoleAssignedTo`, { token: a.adminToken });
+        assert.deepEqual(assigned.body.value.map((x: { id: string }) => x.id), [aState.assignmentId], 'the assignment is untouched');
+        assert.equal((await ts.request('GET', `/v1.0/applications/${aState.applicationId}`, { token: a.adminToken })).body.displayName, 'Zyxalpha Config');
+      }
     });
 
     test('B sees none of A through collection queries', async () => {

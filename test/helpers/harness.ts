@@ -1,6 +1,7 @@
 // Test harness: a real openmto server over HTTPS on 127.0.0.1 (random port), on SQLite or PostgreSQL,
 // plus builders for tenants, apps, users and tokens, and clients from the real Microsoft libraries.
 // The test runner (scripts/test.mjs) trusts test/fixtures/tls/cert.pem via NODE_EXTRA_CA_CERTS.
+import type { SchedulerOptions } from '../../src/sync/index.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,7 +95,7 @@ export interface TestResponse {
 
 const pgUrl = () => process.env.OPENMTO_TEST_PG ?? '';
 
-export async function startTestServer(dialect: DialectName = 'sqlite', options: { clock?: TestClock } = {}): Promise<TestServer> {
+export async function startTestServer(dialect: DialectName = 'sqlite', options: { clock?: TestClock; sync?: SchedulerOptions | false } = {}): Promise<TestServer> {
   const clock = options.clock ?? new TestClock();
   const dataDir = mkdtempSync(join(tmpdir(), 'openmto-test-'));
   cpSync(fixtureTls, join(dataDir, 'tls'), { recursive: true });
@@ -108,6 +109,7 @@ export async function startTestServer(dialect: DialectName = 'sqlite', options: 
     demo: false,
     clock,
     ...(schema ? { schema } : {}),
+    ...(options.sync !== undefined ? { sync: options.sync } : {}),
   });
   const url = server.url;
   const port = Number(new URL(url).port);

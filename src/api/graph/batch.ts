@@ -2,6 +2,7 @@
 // in request order unless `dependsOn` says otherwise. A request whose dependency failed is answered 424
 // without running. Requests run one at a time: simple, deterministic, and the same outcome Graph gives
 // when the requests don't interfere.
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
@@ -10,14 +11,34 @@ import type { GraphContext } from './index.js';
 /** Graph's bound on requests per batch. */
 export const MAX_BATCH_REQUESTS = 20;
 
+/**
+ * Bound on the bodies of a batch's answers together. 20 list pages of 999 users fit (about 20 MB);
+ * past the bound the remaining requests are not run and each is answered 413, so one request can't
+ * make the server hold hundreds of MB. Inner requests can't be batches (pathOf, and the marker below).
+ */
+export const MAX_BATCH_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Inner requests carry this header with a per-process secret value: a `$batch` reached by any path
+ * spelling is refused when it is present, so nesting is refused even where path checks would miss.
+ */
+const INNER_HEADER = 'x-openmto-batch-inner';
+const innerMarker = randomBytes(16).toString('hex');
+
+// Header names are RFC 9110 tokens; values printable, no CR/LF/NUL (they are replayed through inject).
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
+const headerValue = /^[\t\x20-\x7e\x80-\xff]{0,8192}$/;
+// A relative URL as a client writes it: printable ASCII without spaces (encoded, as on the wire).
+const urlText = /^[\x21-\x7e]+$/;
+
 const invalid = (detail: string) => new DomainError('badRequest', 'BadRequest', `Invalid batch payload format. ${detail}`);
 
 const batchSchema = z.object({
   requests: z.array(z.object({
     id: z.string().min(1).max(256),
     method: z.string().transform((m) => m.toUpperCase()).pipe(z.enum(['GET', 'POST', 'PATCH', 'PUT', 'DELETE'])),
-    url: z.string().min(1).max(8192),
-    headers: z.record(z.string(), z.string()).optional(),
+    url: z.string().min(1).max(8192).regex(urlText, 'must be a relative URL without spaces or control characters'),
+    headers: z.record(z.string().regex(headerName), z.string().regex(headerValue)).optional(),
     body: z.unknown().optional(),
     dependsOn: z.array(z.string()).max(MAX_BATCH_REQUESTS).optional(),
   })),
@@ -66,13 +87,42 @@ function parseBatch(body: unknown): BatchRequest[] {
   return requests;
 }
 
+/**
+ * A path with its dot segments resolved and empty segments dropped, compared as the router reads it
+ * (percent-decoded where that is safe): `/./$batch`, `/users/../$batch` and `/%24batch` are `/$batch`.
+ */
+export function normalizePath(path: string): string {
+  const out: string[] = [];
+  for (const raw of path.split('/')) {
+    let seg = raw;
+    try {
+      seg = decodeURIComponent(raw);
+    } catch {
+      // undecodable: compared as written
+    }
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  return `/${out.join('/')}`;
+}
+
 /** The request's path under this API version. The version prefix the Graph JS SDK 3.0.7 leaves in is tolerated. */
 function pathOf(r: BatchRequest, version: string): string {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(r.url)) throw invalid(`Request '${r.id}' has an absolute URL; use a URL relative to /${version}, e.g. '/users'.`);
-  let path = r.url.startsWith('/') ? r.url : `/${r.url}`;
-  if (path.toLowerCase().startsWith(`/${version.toLowerCase()}/`)) path = path.slice(version.length + 1);
-  if (/^\/\$batch(?:[/?]|$)/i.test(path)) throw invalid(`Request '${r.id}' is a batch; batches can't be nested.`);
-  return path;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(r.url) || r.url.startsWith('//')) {
+    throw invalid(`Request '${r.id}' has an absolute URL; use a URL relative to /${version}, e.g. '/users'.`);
+  }
+  const q = r.url.search(/[?#]/);
+  const rawPath = q < 0 ? r.url : r.url.slice(0, q);
+  const query = q < 0 ? '' : r.url.slice(q).replace(/#.*$/, '');
+  let path = normalizePath(rawPath);
+  if (path.toLowerCase() === `/${version.toLowerCase()}` || path.toLowerCase().startsWith(`/${version.toLowerCase()}/`)) {
+    path = path.slice(version.length + 1) || '/';
+  }
+  if (path.toLowerCase() === '/$batch') throw invalid(`Request '${r.id}' is a batch; batches can't be nested.`);
+  // Segments are re-encoded as the router decodes them; the query stays as the client encoded it.
+  const encoded = path.split('/').map((s) => encodeURIComponent(s).replace(/%24/g, '$').replace(/%40/g, '@').replace(/%3A/gi, ':').replace(/%27/g, "'").replace(/%3D/gi, '=').replace(/%2C/gi, ','));
+  return `${encoded.join('/')}${query}`;
 }
 
 const failedDependency = (id: string, dep: string): BatchResponse => ({
@@ -80,12 +130,18 @@ const failedDependency = (id: string, dep: string): BatchResponse => ({
   body: { error: { code: 'FailedDependency', message: `The request depends on request '${dep}', which failed.` } },
 });
 
+const responseTooLarge = (id: string): BatchResponse => ({
+  id, status: 413, headers: { 'Content-Type': 'application/json' },
+  body: { error: { code: 'ResponseTooLarge', message: `The batch's earlier responses reached ${MAX_BATCH_RESPONSE_BYTES / 1024 / 1024} MB; this request was not run.` } },
+});
+
 // Per-request headers never replace who the caller is or how the transport frames the request.
-const reservedHeaders = new Set(['authorization', 'host', 'content-length', 'transfer-encoding', 'connection']);
+const reservedHeaders = new Set(['authorization', 'host', 'content-length', 'transfer-encoding', 'connection', INNER_HEADER]);
 
 export function batchRoutes(ctx: GraphContext) {
   return async (app: FastifyInstance) => {
     app.post('/$batch', async (req: FastifyRequest) => {
+      if (req.headers[INNER_HEADER] === innerMarker) throw invalid("A batch can't contain another batch.");
       const requests = parseBatch(req.body);
       const paths = new Map(requests.map((r) => [r.id, pathOf(r, ctx.version)]));
       const outerOrigin = `${req.protocol}://${req.host}`;
@@ -95,19 +151,23 @@ export function batchRoutes(ctx: GraphContext) {
       const fixOrigin = (s: string) => (s.startsWith(`${innerOrigin}/`) ? outerOrigin + s.slice(innerOrigin.length) : s);
 
       const results = new Map<string, BatchResponse>();
+      let responseBytes = 0;
       const run = async (r: BatchRequest): Promise<BatchResponse> => {
         const failed = (r.dependsOn ?? []).find((d) => (results.get(d)?.status ?? 0) >= 400);
         if (failed) return failedDependency(r.id, failed);
-        const headers: Record<string, string> = {};
+        if (responseBytes > MAX_BATCH_RESPONSE_BYTES) return responseTooLarge(r.id);
+        const headers: Record<string, string> = Object.create(null);
         for (const [k, v] of Object.entries(r.headers ?? {})) if (!reservedHeaders.has(k.toLowerCase())) headers[k.toLowerCase()] = v;
         if (req.headers.authorization) headers.authorization = req.headers.authorization;
         headers.host = req.host;
+        headers[INNER_HEADER] = innerMarker;
         let payload: string | undefined;
         if (r.body !== undefined && r.method !== 'GET' && r.method !== 'DELETE') {
           payload = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
           headers['content-type'] ??= 'application/json';
         }
         const res = await app.inject({ method: r.method, url: `/${ctx.version}${paths.get(r.id)}`, headers, ...(payload !== undefined ? { payload } : {}) });
+        responseBytes += res.rawPayload.length;
         const out: BatchResponse = { id: r.id, status: res.statusCode, headers: {} };
         const type = res.headers['content-type'];
         if (typeof type === 'string') out.headers['Content-Type'] = type;

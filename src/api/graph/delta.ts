@@ -68,6 +68,21 @@ function parseIdFilter(raw: string | undefined): string[] | null {
   return [...new Set(ids)];
 }
 
+/**
+ * A delta token is the client's to tamper with: beyond its shape (directory/delta.ts), every string in
+ * it is bounded and NUL-free (they reach SQL) and its $select names only properties of the resource.
+ */
+function checkedState(state: DeltaState, res: Resource): DeltaState {
+  const bad = () => errors.badRequest('The delta token or skip token is invalid or malformed.');
+  const text = (v: string, max: number) => v.length <= max && !v.includes('\u0000');
+  if (state.s && (state.s.length > res.selectable.size || state.s.some((n) => !res.selectable.has(n)))) throw bad();
+  if (state.f?.some((id) => !text(id, 256))) throw bad();
+  if (state.p && !text(state.p.a, 256)) throw bad();
+  if (Number.isNaN(Date.parse(state.i))) throw bad();
+  if (!Number.isSafeInteger(state.w) || (state.p?.k === 'chg' && !Number.isSafeInteger(state.p.u))) throw bad();
+  return state;
+}
+
 /** `Prefer: odata.maxpagesize=N, return=minimal` (several headers or one comma list). */
 function parsePrefer(req: FastifyRequest): { pageSize?: number; minimal: boolean } {
   const raw = [req.headers.prefer ?? []].flat().join(',');
@@ -130,7 +145,7 @@ async function handle(ctx: GraphContext, kind: DeltaResource, req: FastifyReques
     if (q.$select !== undefined || q.$filter !== undefined) {
       throw errors.badRequest('Query options belong to the first delta call only; follow the nextLink or deltaLink as given.');
     }
-    state = decodeDeltaToken(token, kind);
+    state = checkedState(decodeDeltaToken(token, kind), res);
     const [floor, head] = await Promise.all([changesRepo.floor(db, tenantId), changesRepo.head(db, tenantId)]);
     checkFresh(state, now, floor, head);
   } else {

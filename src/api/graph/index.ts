@@ -4,6 +4,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Actor, resolveActor } from '../../directory/access.js';
 import type { DirectoryContext } from '../../directory/users.js';
 import type { AppDeps } from '../app.js';
+import { applicationRoutes } from './applications.js';
+import { appRoleAssignmentRoutes } from './appRoleAssignments.js';
 import { batchRoutes } from './batch.js';
 import { deltaRoutes } from './delta.js';
 import { directoryRoutes } from './directory.js';
@@ -12,6 +14,9 @@ import { invitationRoutes } from './invitations.js';
 import { mtoRoutes } from './mto.js';
 import { organizationRoutes } from './organization.js';
 import { policyRoutes } from './policies.js';
+import { servicePrincipalRoutes } from './servicePrincipals.js';
+import { checkQueryOptions } from './query.js';
+import { synchronizationRoutes } from './synchronization.js';
 import { userRoutes } from './users.js';
 
 declare module 'fastify' {
@@ -43,6 +48,7 @@ export function graphRoutes(deps: AppDeps, version: GraphVersion) {
       const token = header && /^Bearer\s+(.+)$/i.exec(header)?.[1];
       const principal = await deps.tokens.verify(token || undefined);
       req.actor = await resolveActor(deps.store.db, principal);
+      checkQueryOptions(req);
     });
     const ctx: GraphContext = { deps, version, dir: { store: deps.store, clock: deps.clock } };
     await app.register(userRoutes(ctx));
@@ -54,5 +60,9 @@ export function graphRoutes(deps: AppDeps, version: GraphVersion) {
     await app.register(batchRoutes(ctx));
     await app.register(invitationRoutes(ctx));
     await app.register(mtoRoutes(ctx));
+    await app.register(synchronizationRoutes(ctx));
+    await app.register(applicationRoutes(ctx));
+    await app.register(servicePrincipalRoutes(ctx));
+    await app.register(appRoleAssignmentRoutes(ctx));
   };
 }

@@ -2,6 +2,7 @@
 // applies Graph's advanced-query rules (ConsistencyLevel: eventual), runs the compiled query and
 // renders the page with @odata.context, @odata.count and an absolute @odata.nextLink.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { requireEnumerate } from '../../directory/access.js';
 import type { ResourceCatalog } from '../../domain/catalog.js';
 import { DomainError, errors } from '../../domain/errors.js';
@@ -47,19 +48,57 @@ export function encodeSkipToken(cursor: Cursor): string {
   return Buffer.from(JSON.stringify({ v: 1, c: cursor })).toString('base64url');
 }
 
+// A skip token is the client's to keep and so the client's to tamper with: every field is checked
+// against the cursor's own bounds before it reaches SQL (an offset beyond 2^31 or a key of the wrong
+// type would fail in the database instead of here). Keys and ids are column values: bounded, no NUL.
+const cursorText = (max: number) => z.string().max(max).refine((s) => !s.includes('\u0000'));
+const skipTokenSchema = z.object({
+  v: z.literal(1),
+  c: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('after'), branch: z.number().int().min(0).max(64), key: cursorText(4096).nullable(), id: cursorText(256) }),
+    z.object({ kind: z.literal('offset'), offset: z.number().int().min(0).max(2 ** 31 - 1 - 1000) }),
+  ]),
+});
+
+/** Longest skip token we hand out is well under 6 KB (a 4 KB key, base64url); longer is not ours. */
+const MAX_SKIP_TOKEN = 8192;
+
 export function decodeSkipToken(token: string): Cursor {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: number; c?: Cursor };
-    if (parsed.v === 1 && parsed.c && typeof parsed.c === 'object') return parsed.c;
-  } catch {
-    // fall through: any undecodable token is the client's error
+  if (token.length <= MAX_SKIP_TOKEN) {
+    try {
+      const parsed = skipTokenSchema.safeParse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
+      if (parsed.success) return parsed.data.c;
+    } catch {
+      // fall through: any undecodable token is the client's error
+    }
   }
   throw errors.badRequest(`The value of the '$skiptoken' query parameter is invalid.`);
 }
 
+/**
+ * Query options of the Graph surface each appear at most once (Graph's own 400 and wording); after
+ * this every value of `req.query` is a single string. Runs in the Graph routes' onRequest hook.
+ */
+export function checkQueryOptions(req: FastifyRequest): void {
+  const q = req.query as Record<string, unknown>;
+  for (const name of Object.keys(q)) {
+    if (Array.isArray(q[name])) {
+      throw errors.badRequest(`Query option '${name}' was specified more than once, but it must be specified at most once.`, 'BadRequest');
+    }
+  }
+}
+
+/** `$select` names before de-duplication; a resource has ~60 properties, so more is not a real query. */
+export const MAX_SELECT_NAMES = 500;
+
 export function parseSelectParam(raw: string | undefined, allowed: ReadonlySet<string>, resource: string): string[] | undefined {
   if (raw === undefined || raw === '') return undefined;
-  const names = [...parseSelect(raw)];
+  const parsedNames = parseSelect(raw);
+  if (parsedNames.length > MAX_SELECT_NAMES) {
+    throw errors.badRequest(`$select names ${parsedNames.length} properties; at most ${MAX_SELECT_NAMES} are accepted.`);
+  }
+  // A name given twice is rendered once (each name is a pair of arguments to the database's JSON builder).
+  const names = [...new Set(parsedNames)];
   for (const name of names) {
     if (name !== '*' && !allowed.has(name)) {
       throw errors.badRequest(`Could not find a property named '${name}' on type 'microsoft.graph.${resource}'.`);

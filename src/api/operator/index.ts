@@ -1,9 +1,9 @@
 // openmto's own operator API (outside Graph): tenants and app registrations, guarded by the operator
 // key generated into the data directory on first start.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
-import { verifySecret } from '../../identity/secrets.js';
+import { refusal } from '../../identity/throttle.js';
 import { createApp, createTenant, deleteTenant } from '../../identity/tenants.js';
 import { peopleIndexOf } from '../../store/people/cache.js';
 import { tenantsRepo } from '../../store/repos/tenants.js';
@@ -25,13 +25,27 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   return r.data;
 }
 
+/**
+ * Checks `Authorization: Bearer <operator key>` through the sign-in guard: wrong keys lock the operator
+ * key (a known-good key still passes, it is 256 random bits) and the caller's address, without a scrypt.
+ */
+export async function requireOperatorKey(deps: AppDeps, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const key = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  const verdict = key ? await deps.tokens.guard.verify('operatorKey', 'operator', key, deps.operatorKeyHash, req.ip) : undefined;
+  if (verdict && !verdict.ok && verdict.reason !== 'wrong') {
+    reply.header('Retry-After', String(verdict.retryAfterS));
+    const e = refusal('operatorKey', verdict);
+    throw new DomainError('tooManyRequests', 'TooManyRequests', e.message.replace(/^AADSTS\d+: /, ''));
+  }
+  if (!verdict?.ok) {
+    throw new DomainError('unauthenticated', 'InvalidAuthenticationToken', 'A valid operator key is required (Authorization: Bearer <operator key>).');
+  }
+}
+
 export function operatorRoutes(deps: AppDeps) {
   return async (app: FastifyInstance) => {
-    app.addHook('onRequest', async (req: FastifyRequest) => {
-      const key = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-      if (!deps.operatorKeyHash || !key || !(await verifySecret(key, deps.operatorKeyHash))) {
-        throw new DomainError('unauthenticated', 'InvalidAuthenticationToken', 'A valid operator key is required (Authorization: Bearer <operator key>).');
-      }
+    app.addHook('onRequest', async (req: FastifyRequest, reply) => {
+      await requireOperatorKey(deps, req, reply);
     });
     // The in-memory people index (store/people): per tenant building, ready (users held, change-log
     // sequence reflected) or off (over the budget); empty when the server runs without it.

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { ChangeHub, takeChanged } from '../changeEvents.js';
 import type { Database as Schema } from '../schema.js';
 import type { Db, Store } from '../store.js';
 
@@ -11,13 +12,59 @@ export async function connectPostgres(url: string, schema?: string): Promise<Sto
   if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   await sql`select 1`.execute(db);
+  // Each schema is its own database as far as openmto is concerned (tests run side by side in one), so it
+  // gets its own channel.
+  const channel = `openmto_changes_${schema ?? 'public'}`;
+  let listener: pg.Client | undefined;
+  let closed = false;
+  const listen = async (): Promise<void> => {
+    const client = new pg.Client({ connectionString: url });
+    client.on('notification', (n) => {
+      if (n.channel === channel) hub.emit(n.payload ? n.payload.split(',') : null);
+    });
+    // A lost listening connection is reopened; what was committed meanwhile is reported as "unknown tenants",
+    // so listeners re-check everything rather than miss it.
+    client.on('error', () => {
+      if (listener !== client) return;
+      listener = undefined;
+      client.end().catch(() => undefined);
+      if (!closed) setTimeout(() => reconnect(), 1000).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN "${channel}"`);
+    listener = client;
+  };
+  const reconnect = () => {
+    if (closed || listener || hub.size === 0) return;
+    listen().then(() => hub.emit(null), () => setTimeout(reconnect, 1000).unref());
+  };
+  const hub: ChangeHub = new ChangeHub(reconnect, () => {
+    const l = listener;
+    listener = undefined;
+    l?.end().catch(() => undefined);
+  });
   return {
     dialect: 'postgres',
     db,
+    onChange: (l) => hub.subscribe(l),
     transaction<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-      return db.transaction().execute(fn);
+      return db.transaction().execute(async (trx) => {
+        const result = await fn(trx);
+        // Delivered at COMMIT to every listener on the database, dropped with a rollback.
+        const changed = takeChanged(trx);
+        if (changed) {
+          // NOTIFY payloads stop at 8000 bytes; past a few hundred tenants say "unknown" and let listeners look.
+          const payload = changed.join(',');
+          await sql`select pg_notify(${channel}, ${payload.length < 7000 ? payload : ''})`.execute(trx);
+        }
+        return result;
+      });
     },
     async close() {
+      closed = true;
+      const l = listener;
+      listener = undefined;
+      await l?.end().catch(() => undefined);
       await db.destroy();
     },
   };

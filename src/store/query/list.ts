@@ -221,10 +221,29 @@ function plan(
 function dataColumn(alias: string, keys: readonly string[] | undefined, dialect: SqlDialect): Sql {
   const data = sql.ref(`${alias}.data`);
   if (!keys) return data;
-  if (dialect === 'sqlite') return sql`json_object(${sql.join(keys.map((k) => sql`${k}, ${data} -> ${k}`))})`;
-  // json (not jsonb) keeps the keys in the order given; ::text so the driver hands back the text as is.
-  return sql`json_build_object(${sql.join(keys.map((k) => sql`${k}::text, (${data}::json) -> ${k}::text`))})::text`;
+  const chunks: Sql[] = [];
+  for (let i = 0; i < keys.length; i += KEYS_PER_OBJECT) {
+    const part = keys.slice(i, i + KEYS_PER_OBJECT);
+    chunks.push(dialect === 'sqlite'
+      ? sql`json_object(${sql.join(part.map((k) => sql`${k}, ${data} -> ${k}`))})`
+      // json (not jsonb) keeps the keys in the order given; ::text so the driver hands back the text as is.
+      : sql`json_build_object(${sql.join(part.map((k) => sql`${k}::text, (${data}::json) -> ${k}::text`))})::text`);
+  }
+  if (chunks.length === 1) return chunks[0] as Sql;
+  // Several objects' texts spliced into one: '{a…}' + '{b…}' → '{a…, b…}'.
+  const inner = chunks.map((c, i) => {
+    if (i === 0) return sql`substr(${c}, 1, length(${c}) - 1)`;
+    if (i === chunks.length - 1) return sql`substr(${c}, 2)`;
+    return sql`substr(${c}, 2, length(${c}) - 2)`;
+  });
+  return sql`(${sql.join(inner, sql` || ',' || `)})`;
 }
+
+/**
+ * Keys per JSON-builder call: PostgreSQL takes at most 100 function arguments (a key and a value each);
+ * a `$select` of more properties is built from several objects spliced together.
+ */
+const KEYS_PER_OBJECT = 40;
 
 /** One branch's rows in driver order, after `after`, at most `limit`. */
 function branchPage(

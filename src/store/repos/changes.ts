@@ -1,5 +1,6 @@
 // The per-tenant change log: every directory mutation appends here in its own transaction. Delta queries
 // and the sync engine read it by sequence number.
+import { markChanged } from '../changeEvents.js';
 import { literalLimit, run, sql } from '../query/sqlText.js';
 import type { Db } from '../store.js';
 import { documentsRepo } from './documents.js';
@@ -34,6 +35,7 @@ export const changesRepo = {
     const [row] = await run<{ change_seq: number | string }>(db, sql`update tenants set change_seq = change_seq + ${changes.length},
       object_count = object_count + ${grown} where id = ${tenantId} returning change_seq`);
     if (!row) throw new Error(`tenant ${tenantId} does not exist`);
+    markChanged(db, tenantId);
     const first = Number(row.change_seq) - changes.length + 1;
     const tuples = changes.map((c, i) =>
       sql`(${tenantId}, ${first + i}, ${c.objectType}, ${c.objectId}, ${c.change}, ${c.props ? JSON.stringify(c.props) : null}, ${at})`);
@@ -90,15 +92,17 @@ export const changesRepo = {
   /**
    * Deletes the rows written before `olderThanIso` and raises the floor to the highest pruned sequence, so
    * readers can tell "nothing changed" from "history is gone". Run it inside one store transaction: the
-   * floor and the deletion must land together. Returns the number of rows removed.
+   * floor and the deletion must land together. Rows above `keepAbove` are kept. Returns the number of rows removed.
    */
-  async prune(db: Db, tenantId: string, olderThanIso: string, at = olderThanIso): Promise<number> {
+  async prune(db: Db, tenantId: string, olderThanIso: string, at = olderThanIso, keepAbove = Number.MAX_SAFE_INTEGER): Promise<number> {
     const r = await db.selectFrom('change_log').select((eb) => eb.fn.max('seq').as('top'))
       .where('tenant_id', '=', tenantId).where('at', '<', olderThanIso).executeTakeFirst();
     if (r?.top === null || r?.top === undefined) return 0;
     // Cut at a sequence, not at a time: everything at or below the floor is gone, everything above kept,
     // even if a clock step made `at` non-monotonic.
-    const top = Number(r.top);
+    // `keepAbove`: history some reader still needs (an active sync job's watermark) stays whatever its age.
+    const top = Math.min(Number(r.top), keepAbove);
+    if (top <= (await changesRepo.floor(db, tenantId))) return 0;
     const deleted = await db.deleteFrom('change_log').where('tenant_id', '=', tenantId).where('seq', '<=', top).executeTakeFirst();
     const floor = Math.max(top, await changesRepo.floor(db, tenantId));
     await documentsRepo.put(db, tenantId, 'changeLog', 'floor', floor, at);

@@ -1,5 +1,7 @@
 // Group rows and memberships; same layout as users (Graph object in `data`, lowercased query columns).
+import { errors } from '../../domain/errors.js';
 import type { GroupRow } from '../schema.js';
+import { translateUnique } from './constraints.js';
 import { reverseText, tokenize } from '../../domain/odata.js';
 import type { Db } from '../store.js';
 import { literalLimit } from '../query/sqlText.js';
@@ -75,7 +77,12 @@ export const groupsRepo = {
     await db.deleteFrom('groups').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
   },
   async addMember(db: Db, tenantId: string, groupId: string, memberId: string, memberType: 'user' | 'group', at: string) {
-    await db.insertInto('group_members').values({ tenant_id: tenantId, group_id: groupId, member_id: memberId, member_type: memberType, added_at: at }).execute();
+    // Two concurrent adds of one member both pass the route's isMember check; the key refuses the second.
+    await translateUnique(
+      () => db.insertInto('group_members').values({ tenant_id: tenantId, group_id: groupId, member_id: memberId, member_type: memberType, added_at: at }).execute(),
+      (where) => where === 'group_members_pk' || where.includes('group_members.'),
+      () => errors.referenceExists('members'),
+    );
   },
   async removeMember(db: Db, tenantId: string, groupId: string, memberId: string): Promise<boolean> {
     const r = await db.deleteFrom('group_members').where('tenant_id', '=', tenantId).where('group_id', '=', groupId)

@@ -1,10 +1,9 @@
 // Multi-tenant organizations: the shared organization record, its member rows (one per member tenant)
-// and the durable queue of lifecycle transitions the background worker runs.
+// and the lifecycle transitions the background worker runs (items of the shared work queue, repos/work.ts).
 import type { Member, MemberRole, MemberState, Organization, TransitionDetails } from '../../domain/mto.js';
-import type { Selectable } from 'kysely';
-import type { MtoMemberRow, MtoTransitionRow } from '../schema.js';
+import type { MtoMemberRow } from '../schema.js';
 import type { Db } from '../store.js';
-import { literalLimit } from '../query/sqlText.js';
+import { type WorkItem, workRepo } from './work.js';
 
 export type TransitionKind = 'join' | 'remove' | 'changeRole';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
@@ -34,9 +33,11 @@ const memberToRow = (m: Member): MtoMemberRow => ({
   transition: m.transition ? JSON.stringify(m.transition) : null, local_object_id: m.localObjectId,
 });
 
-const jobFromRow = (r: Selectable<MtoTransitionRow>): TransitionJob => ({
-  tenantId: r.tenant_id, id: r.id, kind: r.kind as TransitionKind, mtoId: r.mto_id, status: r.status as JobStatus,
-  attempts: Number(r.attempts), notBefore: r.not_before, payload: JSON.parse(r.payload), error: r.error, createdAt: r.created_at,
+const MTO_QUEUE = 'mto';
+
+const jobFromItem = (r: WorkItem): TransitionJob => ({
+  tenantId: r.tenantId, id: r.id, kind: r.kind as TransitionKind, mtoId: r.ref, status: r.status,
+  attempts: r.attempts, notBefore: r.notBefore, payload: r.payload as TransitionJob['payload'], error: r.error, createdAt: r.createdAt,
 });
 
 export const mtoRepo = {
@@ -67,7 +68,7 @@ export const mtoRepo = {
   },
   /** Deletes the organization, every member row and every queued transition of it. */
   async deleteOrganization(db: Db, mtoId: string): Promise<void> {
-    await db.deleteFrom('mto_transitions').where('mto_id', '=', mtoId).where('status', 'in', ['queued', 'running']).execute();
+    await workRepo.removeWhere(db, MTO_QUEUE, { ref: mtoId, statuses: ['queued', 'running'] });
     await db.deleteFrom('mto_members').where('mto_id', '=', mtoId).execute();
     await db.deleteFrom('multi_tenant_organizations').where('id', '=', mtoId).execute();
   },
@@ -101,49 +102,33 @@ export const mtoRepo = {
     return rows.map(memberFromRow);
   },
 
+  // Transitions are items of the shared work queue ('mto'), with the organization as their ref.
   async enqueue(db: Db, tenantId: string, job: Omit<TransitionJob, 'tenantId' | 'status' | 'attempts' | 'error'>): Promise<void> {
-    await db.insertInto('mto_transitions').values({
-      tenant_id: tenantId, id: job.id, kind: job.kind, mto_id: job.mtoId, status: 'queued', attempts: 0, not_before: job.notBefore,
-      payload: JSON.stringify(job.payload), error: null, created_at: job.createdAt,
-    }).execute();
+    await workRepo.enqueue(db, tenantId, MTO_QUEUE, { id: job.id, kind: job.kind, ref: job.mtoId, notBefore: job.notBefore, payload: job.payload, createdAt: job.createdAt });
   },
   /** The tenant's join request: its latest join job (older ones are deleted when a new one is made). */
   async latestJoin(db: Db, tenantId: string): Promise<TransitionJob | undefined> {
-    const r = await db.selectFrom('mto_transitions').selectAll().where('tenant_id', '=', tenantId).where('kind', '=', 'join')
-      .orderBy('created_at', 'desc').executeTakeFirst();
-    return r ? jobFromRow(r) : undefined;
+    const item = await workRepo.latest(db, tenantId, MTO_QUEUE, 'join');
+    return item ? jobFromItem(item) : undefined;
   },
   async deleteJoins(db: Db, tenantId: string): Promise<void> {
-    await db.deleteFrom('mto_transitions').where('tenant_id', '=', tenantId).where('kind', '=', 'join').execute();
+    await workRepo.removeWhere(db, MTO_QUEUE, { tenantId, kind: 'join' });
   },
   async job(db: Db, tenantId: string, id: string): Promise<TransitionJob | undefined> {
-    const r = await db.selectFrom('mto_transitions').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-    return r ? jobFromRow(r) : undefined;
+    const item = await workRepo.get(db, tenantId, MTO_QUEUE, id);
+    return item ? jobFromItem(item) : undefined;
   },
-  /**
-   * Claims the next due job: queued, or running with an expired lease (its worker died). `skipLocked`
-   * (PostgreSQL) lets several servers claim side by side without waiting on each other's rows. The
-   * queue holds only live work, so the unindexed status scan stays small.
-   */
-  async claim(db: Db, now: string, leaseUntil: string, skipLocked: boolean): Promise<TransitionJob | undefined> {
-    let q = db.selectFrom('mto_transitions').selectAll()
-      .where((eb) => eb.or([eb('status', '=', 'queued'), eb('status', '=', 'running')]))
-      .where('not_before', '<=', now).orderBy('not_before').orderBy('created_at').limit(literalLimit(1));
-    if (skipLocked) q = q.forUpdate().skipLocked();
-    const r = await q.executeTakeFirst();
-    if (!r) return undefined;
-    await db.updateTable('mto_transitions').set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), not_before: leaseUntil }))
-      .where('tenant_id', '=', r.tenant_id).where('id', '=', r.id).execute();
-    return { ...jobFromRow(r), status: 'running', attempts: Number(r.attempts) + 1, notBefore: leaseUntil };
+  async claim(db: Db, now: string, leaseUntil: string, skipLocked: boolean, owner = 'mto'): Promise<TransitionJob | undefined> {
+    const item = await workRepo.claim(db, MTO_QUEUE, now, owner, leaseUntil, skipLocked);
+    return item ? jobFromItem(item) : undefined;
   },
   async finish(db: Db, tenantId: string, id: string, status: 'succeeded' | 'failed', error: string | null): Promise<void> {
-    await db.updateTable('mto_transitions').set({ status, error }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+    await workRepo.finish(db, tenantId, MTO_QUEUE, id, status, error);
   },
   async retry(db: Db, tenantId: string, id: string, notBefore: string, error: string): Promise<void> {
-    await db.updateTable('mto_transitions').set({ status: 'queued', not_before: notBefore, error })
-      .where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+    await workRepo.retry(db, tenantId, MTO_QUEUE, id, notBefore, error);
   },
   async deleteJob(db: Db, tenantId: string, id: string): Promise<void> {
-    await db.deleteFrom('mto_transitions').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+    await workRepo.remove(db, tenantId, MTO_QUEUE, id);
   },
 };

@@ -9,6 +9,10 @@ export const serverRepo = {
     await db.insertInto('signing_keys').values({ kid, private_jwk: privateJwk, public_jwk: publicJwk, created_at: at })
       .onConflict((oc) => oc.column('kid').doNothing()).execute();
   },
+  /** Rewraps a private key at rest (identity/keyring.ts). */
+  async setPrivateKey(db: Db, kid: string, privateJwk: string) {
+    await db.updateTable('signing_keys').set({ private_jwk: privateJwk }).where('kid', '=', kid).execute();
+  },
   async setting(db: Db, key: string): Promise<string | undefined> {
     return (await db.selectFrom('server_settings').select('value').where('key', '=', key).executeTakeFirst())?.value;
   },

@@ -45,7 +45,8 @@ export const tenantsRepo = {
   async remove(db: Db, tenantId: string): Promise<void> {
     for (const table of [
       'apps', 'user_values', 'group_values', 'search_tokens', 'group_members', 'users', 'groups', 'change_log', 'tenant_documents',
-      'mto_members', 'mto_transitions',
+      'mto_members', 'work_items', 'sync_jobs', 'sync_objects', 'provisioning_log',
+      'applications', 'service_principals', 'app_role_assignments',
     ] as const) {
       await db.deleteFrom(table).where('tenant_id', '=', tenantId).execute();
     }

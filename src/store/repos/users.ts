@@ -2,11 +2,13 @@
 // queries need, one `user_values` row per collection item and one `search_tokens` row per displayName
 // token. Every method takes the tenant first; no query here can address another tenant's rows.
 import { CompiledQuery } from 'kysely';
+import { errors } from '../../domain/errors.js';
 import type { User, UserRecord } from '../../domain/user.js';
 import { reverseText, tokenize } from '../../domain/odata.js';
 import { dialectOf, literalLimit, run, type Sql, type SqlDialect, sql } from '../query/sqlText.js';
 import type { SearchTokenRow, UserRow, UserValueRow } from '../schema.js';
 import type { Db } from '../store.js';
+import { translateUnique } from './constraints.js';
 
 const lc = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v.toLowerCase() : null);
 const bool = (v: unknown): number | null => (typeof v === 'boolean' ? (v ? 1 : 0) : null);
@@ -15,7 +17,7 @@ interface StoredExtras {
   roles?: string[];
 }
 
-function toRow(r: UserRecord): UserRow {
+export function toRow(r: UserRecord): UserRow {
   const u = r.user;
   const upn = u.userPrincipalName.toLowerCase();
   const mail = lc(u.mail);
@@ -50,7 +52,7 @@ function toRow(r: UserRecord): UserRow {
   };
 }
 
-function fromRow(row: UserRow): UserRecord {
+export function fromRow(row: UserRow): UserRecord {
   const data = JSON.parse(row.data) as User & { '@openmto.roles'?: string[] };
   const roles = data['@openmto.roles'] ?? [];
   delete data['@openmto.roles'];
@@ -166,17 +168,24 @@ function byValue(p: number, tenantId: string, attr: string, value: string, limit
     where v.tenant_id = ${tenantId} and v.attr = ${attr} and v.v1 = ${value} and x.deleted_at is null`, limit, true);
 }
 
+// The UPN index (migration 001): `users_upn` on PostgreSQL, its columns in SQLite's message.
+const isUpnIndex = (where: string) => where === 'users_upn' || where.includes('users.upn_lc');
+const upnTaken = () => errors.sameKeyValue('userPrincipalName');
+
 export const usersRepo = {
   async insert(db: Db, tenantId: string, records: readonly UserRecord[]): Promise<void> {
     if (records.some((r) => r.tenantId !== tenantId)) throw new Error('record of another tenant');
-    await insertChunked(db, 'users', userColumns, records.map(toRow));
+    await translateUnique(() => insertChunked(db, 'users', userColumns, records.map(toRow)), isUpnIndex, upnTaken);
     await insertChunked(db, 'user_values', valueColumns, records.flatMap((r) => valueRows(tenantId, r.user)));
     await insertChunked(db, 'search_tokens', tokenColumns, records.flatMap((r) => tokenRows(tenantId, r.user)));
   },
 
   async update(db: Db, tenantId: string, record: UserRecord): Promise<void> {
     const row = toRow(record);
-    await db.updateTable('users').set(row).where('tenant_id', '=', tenantId).where('id', '=', record.user.id).execute();
+    await translateUnique(
+      () => db.updateTable('users').set(row).where('tenant_id', '=', tenantId).where('id', '=', record.user.id).execute(),
+      isUpnIndex, upnTaken,
+    );
     await db.deleteFrom('user_values').where('tenant_id', '=', tenantId).where('user_id', '=', record.user.id).execute();
     await db.deleteFrom('search_tokens').where('tenant_id', '=', tenantId).where('object_id', '=', record.user.id).execute();
     await insertChunked(db, 'user_values', valueColumns, valueRows(tenantId, record.user));

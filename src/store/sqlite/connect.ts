@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect } from 'kysely';
+import { ChangeHub, takeChanged } from '../changeEvents.js';
 import { registerSyncRunner } from '../query/sqlText.js';
 import type { Database as Schema } from '../schema.js';
 import type { Db, Store } from '../store.js';
@@ -47,9 +48,29 @@ export function connectSqlite(path: string): Store {
     stmt.run(params);
     return [];
   };
+  // Another process's commit changes the file's data_version; polling it is one cheap pragma, and runs
+  // only while someone listens (the server's sync scheduler), every 250 ms.
+  let polling: NodeJS.Timeout | undefined;
+  let version = 0;
+  const hub: ChangeHub = new ChangeHub(
+    () => {
+      version = Number(raw.pragma('data_version', { simple: true }));
+      polling = setInterval(() => {
+        if (!raw.open || raw.inTransaction) return;
+        const v = Number(raw.pragma('data_version', { simple: true }));
+        if (v !== version) {
+          version = v;
+          hub.emit(null);
+        }
+      }, 250);
+      polling.unref();
+    },
+    () => clearInterval(polling),
+  );
   return {
     dialect: 'sqlite',
     db,
+    onChange: (listener) => hub.subscribe(listener),
     // Kysely's SQLite driver has one connection behind a mutex, so holding it for the whole
     // transaction serializes writers in this process. BEGIN IMMEDIATE takes the file's write lock up
     // front, so a transaction that reads then writes can't deadlock against another process.
@@ -60,14 +81,18 @@ export function connectSqlite(path: string): Store {
         try {
           const result = await fn(conn);
           await conn.executeQuery(COMMIT);
+          const changed = takeChanged(conn);
+          if (changed) hub.emit(changed);
           return result;
         } catch (e) {
+          takeChanged(conn);
           await conn.executeQuery(ROLLBACK);
           throw e;
         }
       });
     },
     async close() {
+      clearInterval(polling);
       await db.destroy();
     },
   };

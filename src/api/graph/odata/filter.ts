@@ -51,7 +51,9 @@ function parseUnary(ts: TokenStream): FilterNode {
   // `not` is a keyword only when an operand follows; `not eq 'x'` would be a property named "not".
   if (ts.word() === 'not' && (ts.peek(1).type === 'lparen' || ts.peek(1).type === 'word')) {
     ts.next();
-    return node.not(parseUnary(ts));
+    // `not(…)` is one level (the group counts it), as is `not x`.
+    if (ts.peek().type === 'lparen') return node.not(parseUnary(ts));
+    return ts.nested(() => node.not(parseUnary(ts)));
   }
   return parsePrimary(ts);
 }
@@ -60,7 +62,7 @@ function parsePrimary(ts: TokenStream): FilterNode {
   const t = ts.peek();
   if (t.type === 'lparen') {
     ts.next();
-    const inner = parseOr(ts);
+    const inner = ts.nested(() => parseOr(ts));
     ts.expect('rparen', "')' to close the group");
     return inner;
   }
@@ -79,6 +81,7 @@ function parsePrimary(ts: TokenStream): FilterNode {
 
   const opToken = ts.peek();
   const op = ts.word();
+  ts.count();
   if (op === 'in') {
     ts.next();
     return node.in(path, parseList(ts));
@@ -91,6 +94,7 @@ function parsePrimary(ts: TokenStream): FilterNode {
 }
 
 function parseCall(ts: TokenStream, fn: StringFunction): FilterNode {
+  ts.count();
   ts.next();
   ts.expect('lparen', "'('");
   const path = [ts.expect('word', 'a property as the first argument').text];
@@ -112,7 +116,7 @@ function parseLambda(ts: TokenStream, quantifier: 'any' | 'all', collection: str
   }
   const variable = ts.expect('word', 'a range variable, as in any(x: x eq …)').text;
   ts.expect('colon', `':' after the range variable '${variable}'`);
-  const body = parseOr(ts);
+  const body = ts.nested(() => parseOr(ts));
   ts.expect('rparen', `')' to close ${quantifier}`);
   return node.lambda(quantifier, collection, variable, body);
 }
@@ -122,6 +126,7 @@ function parseList(ts: TokenStream): Literal[] {
   const values = [parseLiteral(ts, open)];
   while (ts.peek().type === 'comma') {
     const comma = ts.next();
+    ts.count();
     values.push(parseLiteral(ts, comma));
   }
   ts.expect('rparen', "')' or ',' in the list of values");

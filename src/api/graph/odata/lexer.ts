@@ -176,9 +176,27 @@ export function lex(source: string, clause: Clause): Token[] {
   return tokens;
 }
 
+/**
+ * Bounds of every recursive parser (and of what walks its tree: the SQL compiler, stringify, the
+ * planners). Thousands of nested parentheses or `not`s would overflow the stack, and a chain of
+ * thousands of terms builds a tree as deep; both are refused as syntax errors long before that.
+ * Graph's own directory queries stay far below (its `in` takes 15 values on most properties).
+ */
+export const MAX_NESTING = 32;
+export const MAX_TERMS = 500;
+
+export function tooDeep(clause: Clause, source: string, pos: number) {
+  return syntaxError(clause, source, pos, `The expression is nested more than ${MAX_NESTING} levels deep.`);
+}
+export function tooManyTerms(clause: Clause, source: string, pos: number) {
+  return syntaxError(clause, source, pos, `The expression has more than ${MAX_TERMS} terms.`);
+}
+
 /** A cursor over tokens with the error context of one clause. */
 export class TokenStream {
   private index = 0;
+  private depth = 0;
+  private terms = 0;
   constructor(
     private readonly tokens: readonly Token[],
     readonly source: string,
@@ -193,6 +211,20 @@ export class TokenStream {
     const t = this.peek();
     if (t.type !== 'eof') this.index++;
     return t;
+  }
+  /** Runs `fn` one nesting level deeper (a group, a `not`, a lambda body), within MAX_NESTING. */
+  nested<T>(fn: () => T): T {
+    if (++this.depth > MAX_NESTING) throw tooDeep(this.clause, this.source, this.peek().pos);
+    try {
+      return fn();
+    } finally {
+      this.depth--;
+    }
+  }
+  /** Counts `n` more terms (comparisons, calls, list values) against MAX_TERMS. */
+  count(n = 1): void {
+    this.terms += n;
+    if (this.terms > MAX_TERMS) throw tooManyTerms(this.clause, this.source, this.peek().pos);
   }
   /** The word at the cursor, lowercased, if the cursor is on a word. */
   word(offset = 0): string | undefined {

@@ -7,6 +7,7 @@ export function parseOrderBy(text: string): OrderBy[] {
   const ts = new TokenStream(lex(text, 'orderby'), text, 'orderby');
   const out: OrderBy[] = [];
   for (;;) {
+    ts.count();
     let property = ts.expect('word', 'a property name').text;
     while (ts.peek().type === 'slash') {
       ts.next();

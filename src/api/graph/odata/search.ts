@@ -9,7 +9,7 @@
 // are a quote and a backslash. The first unescaped ':' splits `property:text`; a colon that must be
 // part of a property-less text is written `\:`, which keeps stringify → parse exact.
 import { node, type SearchNode, type SearchTerm } from '../../../domain/odata.js';
-import { syntaxError } from './lexer.js';
+import { MAX_NESTING, MAX_TERMS, syntaxError, tooDeep, tooManyTerms } from './lexer.js';
 
 type SearchToken =
   | { type: 'lparen' | 'rparen' | 'and' | 'or' | 'eof'; pos: number }
@@ -106,15 +106,21 @@ export function parseSearch(text: string): SearchNode {
     }
     return left;
   };
+  // Bounds as for $filter (lexer.ts): nesting and terms, so neither the parser nor a walker overflows.
+  let depth = 0;
+  let terms = 0;
   const parsePrimary = (): SearchNode => {
     const t = peek();
     if (t.type === 'term') {
+      if (++terms > MAX_TERMS) throw tooManyTerms('search', text, t.pos);
       index++;
       return t.term;
     }
     if (t.type === 'lparen') {
+      if (++depth > MAX_NESTING) throw tooDeep('search', text, t.pos);
       index++;
       const inner = parseOr();
+      depth--;
       const close = peek();
       if (close.type !== 'rparen') throw fail(close, "Expected ')' to close the group.");
       index++;

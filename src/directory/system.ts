@@ -1,0 +1,36 @@
+// Directory writes made by the system rather than by a caller: the sync engine creating, updating,
+// soft-deleting and restoring B2B users in a target tenant. No actor and no permission check (the
+// engine decided under the cross-tenant policies already); the caller's transaction writes the users
+// and the tenant's change log together, so an export commits with whatever else the caller writes
+// (the job's watermark).
+import type { UserRecord } from '../domain/user.js';
+import { type Change, changesRepo } from '../store/repos/changes.js';
+import { usersRepo } from '../store/repos/users.js';
+import type { Db } from '../store/store.js';
+
+export interface SystemUpdate {
+  record: UserRecord;
+  /** Properties that changed (the change log and delta's $select tracking use them). */
+  props: readonly string[];
+  /** How the change log records it: a restore of a soft-deleted user or a plain update. */
+  change: 'updated' | 'restored' | 'softDeleted';
+}
+
+export const systemWrites = {
+  async createUsers(db: Db, tenantId: string, records: readonly UserRecord[], now: string): Promise<void> {
+    if (!records.length) return;
+    await usersRepo.insert(db, tenantId, records);
+    await changesRepo.append(db, tenantId, records.map((r) => ({ objectType: 'user', objectId: r.user.id, change: 'created' })), now);
+  },
+  async updateUsers(db: Db, tenantId: string, updates: readonly SystemUpdate[], now: string): Promise<void> {
+    if (!updates.length) return;
+    const changes: Change[] = [];
+    for (const u of updates) {
+      await usersRepo.update(db, tenantId, u.record);
+      changes.push(u.change === 'updated'
+        ? { objectType: 'user', objectId: u.record.user.id, change: 'updated', props: u.props }
+        : { objectType: 'user', objectId: u.record.user.id, change: u.change });
+    }
+    await changesRepo.append(db, tenantId, changes, now);
+  },
+};
