@@ -10,6 +10,7 @@ import type { SqlSide } from './plan.js';
 import type { ProfileSummary } from './profile.js';
 import { MEASURED, ROUNDS, type SearchResult } from './search.js';
 import type { SqlShare } from './sqlstats.js';
+import type { SyncMeasurement } from './sync.js';
 
 export interface Results {
   machine: Machine;
@@ -18,6 +19,7 @@ export interface Results {
   search?: { ours: SearchResult[]; floor?: SearchResult[]; sql: SqlSide[]; serverProfile?: ProfileSummary; peer?: { users: number; slapaddSeconds: number; runs: LdapSearchResult[] } };
   creates?: { ours: CreateMeasurement; peer?: LdapAddResult };
   scale?: { import: ImportMeasurement; ours: SearchResult[]; sql: SqlSide[] };
+  sync?: { ours: SyncMeasurement; peerRowsPerSec: Record<number, number> };
   errors: { step: string; message: string }[];
   totalSeconds?: number;
 }
@@ -112,6 +114,7 @@ function summaryRows(r: Results): Row[] {
       target: '≤ 3× p99 at ' + size, ok: ratio === undefined ? undefined : ratio <= 3,
     });
   }
+  if (r.sync) rows.push(...syncRows(r.sync));
   return rows;
 }
 
@@ -249,6 +252,8 @@ export function renderReport(r: Results): string {
     out.push(...sqlSection(r.scale.sql));
   }
 
+  if (r.sync) out.push(...syncSection(r.sync));
+
   // Paths are written relative to the repository, so the report says nothing about the machine's layout.
   const parent = dirname(repoRoot);
   const relative = (v: string) =>
@@ -256,4 +261,50 @@ export function renderReport(r: Results): string {
   const raw = JSON.stringify(r, (_k, v) => (typeof v === 'string' ? relative(v) : v), 1);
   out.push('## Raw results', '', '```json', raw, '```', '');
   return out.join('\n');
+}
+
+// Entra's published provisioning-cycle figures (entra-mto-cts.md §4.1): initial cycle 0.01–0.08 min per
+// object for assigned users, i.e. 0.2–1.7 objects/s; incremental cycles every 40 minutes, "most within 30 min".
+const ENTRA_INITIAL = '0.2–1.7 objects/s (0.01–0.08 min per object; 10k users: 142–708 min)';
+const ENTRA_INCREMENTAL = 'every 40 min (PT40M, fixed); up to 24 h to show in Microsoft 365';
+
+function syncRows(s: NonNullable<Results['sync']>): Row[] {
+  const rows: Row[] = [];
+  for (const c of s.ours.sqlite.initial) {
+    const peer = s.peerRowsPerSec[c.users];
+    rows.push({
+      what: `5. sync initial cycle, ${human(c.users)} source users into one target, SQLite (objects/s)`, ours: num(c.objectsPerSec),
+      peer: peer ? `${num(peer)} (SQLite D, ${human(c.users)} rows)` : '–', ratio: peer ? `${round(c.objectsPerSec / peer, 2)}×` : '–',
+      target: '≥ 1/3 × SQLite D', ok: peer ? c.objectsPerSec >= peer / 3 : undefined,
+    });
+  }
+  const n = s.ours.sqlite.noop;
+  rows.push({ what: `5. no-op cycle on the converged ${human(n.users)} job: objects read / change rows read / ms`, ours: `${n.objectsRead} / ${n.changeRowsRead} / ${round(n.seconds * 1000, 2)}`, peer: '–', ratio: '–', target: 'O(changes): 0 objects read', ok: n.objectsRead === 0 });
+  const p = s.ours.sqlite.propagation;
+  rows.push({ what: `5. one change, source commit → target commit, SQLite (p50 / p99 ms, N=${p.n})`, ours: `${p.p50_ms} / ${p.p99_ms}`, peer: ENTRA_INCREMENTAL, ratio: '–', target: 'p99 ≤ 1,000 ms', ok: p.p99_ms <= 1000 && p.timeouts === 0 });
+  const pg = s.ours.postgres;
+  if (pg) {
+    rows.push({ what: `5. sync initial cycle, ${human(pg.initial.users)} users, PostgreSQL, ${pg.workers} worker processes (objects/s)`, ours: num(pg.initial.objectsPerSec), peer: ENTRA_INITIAL, ratio: '–', target: '(information)', ok: 'info' });
+    rows.push({ what: `5. one change, source commit → target commit, PostgreSQL, ${pg.workers} workers (p50 / p99 ms, N=${pg.propagation.n})`, ours: `${pg.propagation.p50_ms} / ${pg.propagation.p99_ms}`, peer: ENTRA_INCREMENTAL, ratio: '–', target: 'p99 ≤ 1,000 ms', ok: pg.propagation.p99_ms <= 1000 && pg.propagation.timeouts === 0 });
+  }
+  return rows;
+}
+
+function syncSection(s: NonNullable<Results['sync']>): string[] {
+  const o = s.ours;
+  return [
+    '## 5. Cross-tenant synchronization', '',
+    'In process on a SQLite file with the store\'s own pragmas (PostgreSQL rows: two `openmto worker` processes sharing the job through leases, the bench process committing the source changes). A Sync-all job of the shared generator\'s people into an empty target: each source user becomes a redeemed B2B member (users, user_values, search_tokens and change-log rows in the target) with one provisioning-log entry; each batch of 2,500 users is one transaction with the job\'s cursor. '
+      + `Entra's published figures, for comparison: initial cycle ${ENTRA_INITIAL}; incremental ${ENTRA_INCREMENTAL}.`, '',
+    table(['', 'users', 'seconds', 'objects/s', 'SQLite D rows/s (same run)', 'peak RSS MB'], [
+      ...o.sqlite.initial.map((c) => [`initial cycle, SQLite`, num(c.users), c.seconds, num(c.objectsPerSec), num(s.peerRowsPerSec[c.users]), c.peakRssMB]),
+      ...(o.postgres ? [[`initial cycle, PostgreSQL, ${o.postgres.workers} workers`, num(o.postgres.initial.users), o.postgres.initial.seconds, num(o.postgres.initial.objectsPerSec), '–', '–']] : []),
+    ]), '',
+    `No-op cycle on the converged ${human(o.sqlite.noop.users)} job: ${o.sqlite.noop.objectsRead} objects and ${o.sqlite.noop.changeRowsRead} change-log rows read, ${round(o.sqlite.noop.seconds * 1000, 2)} ms. `
+      + `A cycle after one change: ${o.sqlite.oneChange.objectsRead} object read, ${round(o.sqlite.oneChange.seconds * 1000, 2)} ms. Incremental cycles read the change log from the job's watermark, so their cost follows the changes, not the directory.`, '',
+    table(['propagation of one change (source commit → target commit)', 'N', 'p50 ms', 'p99 ms', 'max ms', 'timeouts (5 s)'], [
+      ['SQLite, scheduler in process', o.sqlite.propagation.n, o.sqlite.propagation.p50_ms, o.sqlite.propagation.p99_ms, o.sqlite.propagation.max_ms, o.sqlite.propagation.timeouts],
+      ...(o.postgres ? [[`PostgreSQL, ${o.postgres.workers} worker processes (LISTEN/NOTIFY)`, o.postgres.propagation.n, o.postgres.propagation.p50_ms, o.postgres.propagation.p99_ms, o.postgres.propagation.max_ms, o.postgres.propagation.timeouts]] : []),
+    ]), '',
+  ];
 }

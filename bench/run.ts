@@ -18,6 +18,7 @@ import { asResult, interleaved, type Measured, type QueryKind, runSearch, type S
 import { floorSide } from './floor.js';
 import { type ProfileSummary, summarizeFile } from './profile.js';
 import { startServer, waitForPeopleIndex } from './server.js';
+import { measureSync } from './sync.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,7 +37,7 @@ const big = Number(args.big);
 const creates = Number(args.creates);
 const skipPeers = Boolean(args['skip-peers']);
 const only = args.only ?? null;
-const steps = ['import', 'search', 'create', 'scale'];
+const steps = ['import', 'search', 'create', 'scale', 'sync'];
 if (only && !steps.includes(only)) throw new Error(`--only must be one of ${steps.join(', ')}`);
 for (const [k, v] of [['size', size], ['big', big], ['creates', creates]] as const) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
@@ -276,6 +277,20 @@ async function main(): Promise<void> {
         const b = await baseSet();
         results.search = { ours: await oursSearch(b.dataDir, b.tenant, size, queries), sql: await sqlSide(b.dataDir, b.tenant.tenantId, size, queries) };
       }
+    });
+  }
+  if (wanted('sync')) {
+    await step('5. cross-tenant sync', async () => {
+      const sizes = [...new Set([Math.min(10_000, size), size])];
+      const pgUrl = process.env.OPENMTO_BENCH_PG ?? process.env.OPENMTO_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+      const ours = await measureSync(work, sizes, pgUrl || null);
+      const peers: Record<number, number> = {};
+      if (!skipPeers) {
+        for (const n of sizes) {
+          peers[n] = n === size && results.import?.peer ? results.import.peer.phaseD.rows_per_s : (await sqlitePeer(n)).phaseD.rows_per_s;
+        }
+      }
+      results.sync = { ours, peerRowsPerSec: peers };
     });
   }
   results.totalSeconds = (performance.now() - started) / 1000;

@@ -59,14 +59,14 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     // Always a logger: without one a 5xx would leave no trace. By default it logs errors only (every 5xx,
     // with its request id and stack, render.ts); `logger: true` adds a line per request.
     logger: {
-          level: options.logger ? 'info' : 'error',
-          ...(options.logStream ? { stream: options.logStream } : {}),
-          redact: ['req.headers.authorization', 'req.headers.cookie'],
-          // Query strings can carry secrets (redemption tickets, delta/skip tokens); log the path only.
-          serializers: {
-            req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
-          },
-        },
+      level: options.logger ? 'info' : 'error',
+      ...(options.logStream ? { stream: options.logStream } : {}),
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      // Query strings can carry secrets (redemption tickets, delta/skip tokens); log the path only.
+      serializers: {
+        req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+      },
+    },
     // Graph paths carry `$` segments and UPNs with '@'; keep them as written.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     genReqId: () => crypto.randomUUID(),

@@ -24,6 +24,11 @@ export async function registerOps(app: FastifyInstance, deps: AppDeps): Promise<
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // Idle keep-alive connections are closed when closing starts; one busy then is closed after its
+  // response, or it would hold the shutdown until its keep-alive timeout.
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   // Throttled sign-ins say how long to wait, whichever route refused them.
   app.addHook('onError', async (_req, reply, error) => {
     if (error instanceof ThrottledError) reply.header('Retry-After', String(error.retryAfterS));

@@ -7,9 +7,9 @@
 const marks = new WeakMap<object, Set<string>>();
 
 export function markChanged(handle: object, tenantId: string): void {
-  let set = marks.get(handle);
-  if (!set) marks.set(handle, (set = new Set()));
-  set.add(tenantId);
+  const set = marks.get(handle);
+  if (set) set.add(tenantId);
+  else marks.set(handle, new Set([tenantId]));
 }
 
 export function takeChanged(handle: object): string[] | undefined {

@@ -154,7 +154,8 @@ export async function processSubjects(db: Db, rc: RunContext, ids: readonly stri
       if (status === 'skipped') counts.skipped += 1;
       else {
         counts.exported += 1;
-        if (action === 'create') counts.created += 1;
+        // A restore or an adopted invitation brings one more target user into sync, as a create does.
+        if (action === 'create' || (p.write?.kind === 'update' && (p.write.restore || p.write.adopt))) counts.created += 1;
         if (action === 'delete') counts.deleted += 1;
       }
     }

@@ -44,7 +44,7 @@ export interface EngineOptions {
 }
 
 export const defaultEngineOptions: EngineOptions = {
-  batchSize: 500,
+  batchSize: 2500,
   changeBatchSize: 2000,
   leaseMs: 15_000,
   escrowRetryMs: 40 * 60_000,

@@ -5,6 +5,7 @@
 // soon as the loop runs it (well under a second when idle). A sweep every 30 s re-queues any active job
 // whose source moved past its watermark without a queued item (a wake lost with a crashed process).
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../domain/clock.js';
 import { syncRepo } from '../store/repos/sync.js';
 import { workRepo } from '../store/repos/work.js';
@@ -19,7 +20,7 @@ export interface SchedulerOptions {
   /** Catch-up sweep (ms). */
   sweepMs?: number;
   onError?: (e: unknown) => void;
-  onRun?: (tenantId: string, jobId: string, report: RunReport) => void;
+  onRun?: (tenantId: string, jobId: string, report: RunReport, ms: number) => void;
 }
 
 export interface SyncScheduler {
@@ -54,8 +55,9 @@ export function startSyncScheduler(store: Store, clock: Clock, options: Schedule
       if (!item) return ran;
       ran += 1;
       try {
+        const began = performance.now();
         const report = await runSyncItem(ctx, item);
-        options.onRun?.(item.tenantId, item.id, report);
+        options.onRun?.(item.tenantId, item.id, report, performance.now() - began);
       } catch (e) {
         // The lease runs out and the item is claimed again; a job failing this way every time shows in the server log.
         onError(e);

@@ -227,7 +227,10 @@ export function compileSchema(body: unknown): { doc: SchemaDoc; compiled: Compil
 let defaultCompiled: CompiledSchema | undefined;
 /** The job's schema compiled: its own, or the default (compiled once per process). */
 export function compiledSchemaOf(doc: unknown | null): CompiledSchema {
-  if (doc === null || doc === undefined) return (defaultCompiled ??= compileSchema(defaultSchema()).compiled);
+  if (doc === null || doc === undefined) {
+    defaultCompiled ??= compileSchema(defaultSchema()).compiled;
+    return defaultCompiled;
+  }
   return compileSchema(doc).compiled;
 }
 

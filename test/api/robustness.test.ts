@@ -4,7 +4,9 @@
 // headers, logging, request ids) are in robustness-wire.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { isDomainError } from '../../src/domain/errors.js';
+import { newObjectId } from '../../src/domain/ids.js';
 import { usersRepo } from '../../src/store/repos/users.js';
 import { changesRepo } from '../../src/store/repos/changes.js';
 import { dialects, startTestServer, type TestResponse, type TestServer, type TestTenant } from '../helpers/harness.js';
@@ -130,6 +132,19 @@ for (const dialect of dialects()) {
       }
     });
 
+    test('6. a header-unsafe inviteRedirectUrl already stored never breaks the redeem URL', async () => {
+      const inv = await ts.request('POST', '/v1.0/invitations', { token: a.adminToken, body: { invitedUserEmailAddress: 'stored@elsewhere.example', inviteRedirectUrl: 'https://example.com/ok', sendInvitationMessage: false } });
+      assert.equal(inv.status, 201, inv.text);
+      // Stored before the edge checked it: CR/LF in the ticket's redirect URL (JSON-escaped in the stored text).
+      await sql`update tenant_documents set data = replace(data, ${'https://example.com/ok'}, ${'https://example.com/ok\\r\\nSet-Cookie: a=b'}) where tenant_id = ${a.tenantId}`.execute(ts.server.store.db);
+      const patched = await ts.request('PATCH', `/v1.0/users/${inv.body.invitedUser.id}`, { token: a.adminToken, body: { externalUserState: 'Accepted' } });
+      assert.equal(patched.status, 204, patched.text);
+      const res = await fetch(inv.body.inviteRedeemUrl, { redirect: 'manual' });
+      assert.equal(res.status, 302);
+      assert.equal(res.headers.get('set-cookie'), null);
+      assert.match(res.headers.get('location') ?? '', /^https:\/\/example\.com\/ok[\x21-\x7e]*$/);
+    });
+
     test('7. nested $batch by any spelling is refused; the rest of a batch still runs', async () => {
       for (const url of ['/$batch', '/./$batch', '/users/../$batch', '/%24batch', '/v1.0/$batch', '//$batch', '/users/%2e%2e/$batch']) {
         const res = await ts.request('POST', '/v1.0/$batch', { token: a.adminToken, body: { requests: [{ id: '1', method: 'POST', url, body: { requests: [] } }] } });
@@ -142,6 +157,28 @@ for (const dialect of dialects()) {
       graphError(res, 400, 'BadRequest', /Invalid batch payload/);
       const ok = await ts.request('POST', '/v1.0/$batch', { token: a.adminToken, body: { requests: [{ id: '1', method: 'GET', url: '/users/../users?$top=1' }] } });
       assert.equal(ok.body.responses[0].status, 200);
+    });
+
+    test('7. a batch stops running requests once its responses pass 32 MB; the rest are answered 413', async () => {
+      // 700 users of ~14 KB each (fifty 250-character otherMails), written straight through the repository.
+      const template = await usersRepo.get(ts.server.store.db, a.tenantId, (await ts.user(a.tenantId)).id);
+      assert.ok(template);
+      const otherMails = Array.from({ length: 50 }, (_, i) => `${String(i).padStart(2, '0')}${'m'.repeat(236)}@example.com`);
+      const records = Array.from({ length: 700 }, (_, i) => {
+        const upn = `fat${i}@${a.domain}`;
+        return { ...template, user: { ...template.user, id: newObjectId(), userPrincipalName: upn, mailNickname: `fat${i}`, otherMails } };
+      });
+      await ts.server.store.transaction((db) => usersRepo.insert(db, a.tenantId, records));
+      const page = { method: 'GET', url: '/users?$top=999&$select=id,displayName,otherMails' };
+      const res = await ts.server.app.inject({
+        method: 'POST', url: '/v1.0/$batch', headers: { authorization: `Bearer ${a.adminToken}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ requests: [1, 2, 3, 4, 5, 6].map((n) => ({ id: String(n), ...page })).concat([{ id: '7', ...page, dependsOn: ['6'] } as never]) }),
+      });
+      assert.equal(res.statusCode, 200);
+      const statuses = (JSON.parse(res.payload) as { responses: { status: number; body: { error?: { code: string } } }[] }).responses.map((r) => r.status);
+      // Each page is ~9.6 MB: four run (38 MB), then the bound stops the rest; a dependent of a refused one fails 424.
+      assert.deepEqual(statuses, [200, 200, 200, 200, 413, 413, 424]);
+      await ts.server.store.transaction(async (db) => { for (const r of records) await usersRepo.remove(db, a.tenantId, r.user.id); });
     });
 
     test('8. token endpoint: malformed Basic, repeated and non-string fields are invalid_request', async () => {

@@ -3,6 +3,7 @@
 // tried whether or not they exist yet (404 is a 4xx), and `bodyTemplates` gives realistic bodies to
 // damage for the routes that take one. Add to either list; nothing else needs to change.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { changesRepo } from '../../src/store/repos/changes.js';
 import type { TestServer } from '../helpers/harness.js';
@@ -35,6 +36,14 @@ export function bodyTemplates(domain: string): [suffix: string, body: Record<str
     ['/instantiate', { displayName: 'App' }],
     ['/appRoleAssignedTo', { principalId: '00000000-0000-0000-0000-000000000000', resourceId: '00000000-0000-0000-0000-000000000000', appRoleId: '00000000-0000-0000-0000-000000000000' }],
     ['/tenants', { displayName: 'T', domain: 'x.example' }],
+    ['/synchronization/jobs', { templateId: 'Azure2Azure' }],
+    ['/synchronization/secrets', { value: [{ key: 'CompanyId', value: '00000000-0000-0000-0000-000000000001' }, { key: 'AuthenticationType', value: 'SyncPolicy' }] }],
+    ['/validateCredentials', { useSavedCredentials: false, templateId: 'Azure2Azure', credentials: [{ key: 'CompanyId', value: 'x' }] }],
+    ['/schema/parseExpression', { expression: 'Join(" ", [givenName], IIF([surname]="x", "a", Mid([mail], 1, 3)))', testInputObject: { definition: null, properties: [{ key: 'givenName', value: 'Ann' }] } }],
+    ['/provisionOnDemand', { parameters: [{ ruleId: 'x', subjects: [{ objectId: '00000000-0000-0000-0000-000000000000', objectTypeName: 'User' }] }] }],
+    ['/schema', { synchronizationRules: [{ objectMappings: [{ sourceObjectName: 'User', targetObjectName: 'User', attributeMappings: [{ targetAttributeName: 'displayName', source: { expression: '[displayName]', type: 'Attribute', name: 'displayName', parameters: [] } }] }] }] }],
+    ['/applications/:id', { displayName: 'Renamed app' }],
+    ['/servicePrincipals/:id', { accountEnabled: true, notes: 'n' }],
   ];
 }
 
@@ -81,10 +90,18 @@ export function assertClean(res: LightMyRequestResponse, what: string): void {
   else assertGraphShape(res, what);
 }
 
-/** What a refused mutation must leave as it was: the tenant's objects and its change log. */
+/**
+ * What a refused mutation must leave as it was: every user, group and document of the tenant, byte for
+ * byte (a digest), and its change-log head.
+ */
 export async function snapshot(ts: TestServer, tenantId: string) {
   const db = ts.server.store.db;
-  const count = async (table: 'users' | 'groups' | 'tenant_documents') =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow()).n);
-  return { users: await count('users'), groups: await count('groups'), documents: await count('tenant_documents'), seq: await changesRepo.head(db, tenantId) };
+  const hash = createHash('sha256');
+  for (const table of ['users', 'groups'] as const) {
+    const rows = await db.selectFrom(table).select(['id', 'data']).where('tenant_id', '=', tenantId).orderBy('id').execute();
+    for (const r of rows) hash.update(`${table}\u0000${r.id}\u0000${r.data}\u0000`);
+  }
+  const docs = await db.selectFrom('tenant_documents').select(['kind', 'key', 'data']).where('tenant_id', '=', tenantId).orderBy('kind').orderBy('key').execute();
+  for (const d of docs) hash.update(`doc\u0000${d.kind}\u0000${d.key}\u0000${d.data}\u0000`);
+  return { digest: hash.digest('hex'), seq: await changesRepo.head(db, tenantId) };
 }

@@ -89,9 +89,10 @@ export async function b2bUsersIn(ts: TestServer, target: TestTenant, sourceTenan
 }
 
 /** Both tenants' policies allowing sync, and a configuration from `source` to `target` (not started). */
-export async function connectedPair(ts: TestServer, secrets: Record<string, string> = {}) {
+export async function connectedPair(ts: TestServer, secrets: Record<string, string> = {}, beforePolicies?: (source: TestTenant, target: TestTenant) => Promise<void>) {
   const source = await ts.tenant('Source');
   const target = await ts.tenant('Target');
+  await beforePolicies?.(source, target);
   await allowInbound(ts, target, source);
   await allowOutbound(ts, source, target);
   const cfg = await configure(ts, source, target, secrets);

@@ -4,9 +4,9 @@
 // Configuration through the Graph SDK; the target checked in its own store rows.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { dialects, startTestServer, type TestServer } from '../helpers/harness.js';
+import { dialects, graphClient, startTestServer, type TestServer } from '../helpers/harness.js';
 import {
-  addMember, assign, b2bUsersIn, connectedPair, jobPath, linkedByHome, provisioningLog, removeMember, securityGroup, settle, unassign,
+  addMember, allowInbound, allowOutbound, assign, b2bUsersIn, configure, connectedPair, jobPath, linkedByHome, provisioningLog, removeMember, securityGroup, settle, unassign,
 } from '../helpers/sync.js';
 
 /** In scope when the department is one of `values` (groups are OR-ed). */
@@ -79,6 +79,27 @@ for (const dialect of dialects()) {
       assert.ok(!linked.has(inv.invitedUser.id), 'the B2B guest of the source is not provisioned');
     });
 
+    test('a mesh: users synced into a tenant are never synced on from it (Sync all)', async () => {
+      const { source: a, target: b, cfg: ab, sdk: aSdk } = await connectedPair(ts);
+      const fromA = await ts.user(a.tenantId);
+      await assign(ts, a, ab, fromA.id);
+      await aSdk.api(jobPath(ab, '/start')).post({});
+      await settle(ts);
+      const inB = (await linkedByHome(ts, b, a.tenantId)).get(fromA.id)!;
+      assert.equal(inB.user.userType, 'Member', 'a B2B member in B');
+      const c = await ts.tenant('C');
+      await allowInbound(ts, c, b);
+      await allowOutbound(ts, b, c);
+      const bc = await configure(ts, b, c, { SyncAll: 'true' });
+      const own = await ts.user(b.tenantId);
+      await graphClient(ts, b.adminToken).api(jobPath(bc, '/start')).post({});
+      await settle(ts);
+      const inC = await linkedByHome(ts, c, b.tenantId);
+      assert.equal(inC.get(own.id)?.deleted, false, "B's own member reaches C");
+      assert.ok(!inC.has(inB.id), "A's user synced into B does not");
+      assert.equal((await b2bUsersIn(ts, c, a.tenantId)).length, 0);
+    });
+
     test('a scoping filter change re-evaluates everything; every deprovisioning trigger soft-deletes, restore brings back the same object', async () => {
       const { source, target, cfg, sdk } = await connectedPair(ts);
       const mk = async (department: string) => {
@@ -147,6 +168,8 @@ for (const dialect of dialects()) {
       }
       assert.equal(linked.get(toDisable.id)?.user.accountEnabled, true);
       assert.equal((await b2bUsersIn(ts, target, source.tenantId)).length, 7, 'never a duplicate');
+      const status = (await sdk.api(jobPath(cfg)).get()).status;
+      assert.deepEqual(status.synchronizedEntryCountByType.map((e: { value: number }) => e.value), [7], 'restored users count as synchronized again');
       void sales2;
     });
 
@@ -168,6 +191,26 @@ for (const dialect of dialects()) {
       const linked = await linkedByHome(ts, target, source.tenantId);
       assert.equal(linked.get(leave.id)?.deleted, false, 'unassigned but kept');
       assert.equal(linked.get(stay.id)?.deleted, false, 'deleted in the source but kept');
+    });
+
+    test('a disabled user object mapping provisions nobody until it is enabled again', async () => {
+      const { source, target, cfg, sdk } = await connectedPair(ts);
+      const u = await ts.user(source.tenantId);
+      await assign(ts, source, cfg, u.id);
+      await editUserMapping(sdk, jobPath(cfg), (m) => {
+        m.enabled = false;
+      });
+      await sdk.api(jobPath(cfg, '/start')).post({});
+      await settle(ts);
+      assert.equal((await linkedByHome(ts, target, source.tenantId)).size, 0);
+      const log = await provisioningLog(sdk, `jobId eq '${cfg.jobId}' and sourceIdentity/id eq '${u.id}'`);
+      assert.equal(log[0]?.provisioningStatusInfo.status, 'skipped');
+      assert.equal(log[0]?.provisioningStatusInfo.errorInformation.errorCode, 'EntityTypeNotSupported');
+      await editUserMapping(sdk, jobPath(cfg), (m) => {
+        m.enabled = true;
+      });
+      await settle(ts);
+      assert.equal((await linkedByHome(ts, target, source.tenantId)).get(u.id)?.deleted, false);
     });
   });
 }

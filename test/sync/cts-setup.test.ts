@@ -64,10 +64,11 @@ for (const dialect of dialects()) {
       await sdk.api(`/servicePrincipals/${cfg.spId}/synchronization/jobs/validateCredentials`).post(body);
       // Target switches inbound sync off, then inbound consent off.
       const partner = `/v1.0/policies/crossTenantAccessPolicy/partners/${source.tenantId}`;
-      let r = await ts.request('PUT', `${partner}/identitySynchronization`, { token: target.adminToken, body: { userSyncInbound: { isSyncAllowed: false } } });
+      let r = await ts.request('PATCH', `${partner}/identitySynchronization`, { token: target.adminToken, body: { userSyncInbound: { isSyncAllowed: false } } });
       assert.equal(r.status, 204, r.text);
       await expectError('AzureActiveDirectoryCrossTenantSyncPolicyCheckFailure', INBOUND_SYNC);
-      await allowInbound(ts, target, source, { consent: false });
+      r = await ts.request('PATCH', `${partner}/identitySynchronization`, { token: target.adminToken, body: { userSyncInbound: { isSyncAllowed: true } } });
+      assert.equal(r.status, 204, r.text);
       r = await ts.request('PATCH', partner, { token: target.adminToken, body: { automaticUserConsentSettings: { inboundAllowed: false } } });
       assert.equal(r.status, 204, r.text);
       await expectError('AzureDirectoryB2BManagementPolicyCheckFailure', INBOUND_CONSENT);
@@ -101,6 +102,30 @@ for (const dialect of dialects()) {
       assert.equal(job.status.code, 'Active');
       assert.equal(job.status.quarantine, null);
       assert.equal((await linkedByHome(ts, target, source.tenantId)).get(u.id)?.deleted, false);
+    });
+
+    test('a running job whose target switches inbound sync off stops at once and deletes nothing until it is back', async () => {
+      const { source, target, cfg, sdk } = await connectedPair(ts);
+      const u = await ts.user(source.tenantId);
+      const assignment = await assign(ts, source, cfg, u.id);
+      await sdk.api(jobPath(cfg, '/start')).post({});
+      await settle(ts);
+      assert.equal((await linkedByHome(ts, target, source.tenantId)).get(u.id)?.deleted, false);
+      const sync = `/v1.0/policies/crossTenantAccessPolicy/partners/${source.tenantId}/identitySynchronization`;
+      let r = await ts.request('PATCH', sync, { token: target.adminToken, body: { userSyncInbound: { isSyncAllowed: false } } });
+      assert.equal(r.status, 204, r.text);
+      const r2 = await ts.request('DELETE', `/v1.0/servicePrincipals/${cfg.spId}/appRoleAssignedTo/${assignment}`, { token: source.adminToken });
+      assert.equal(r2.status, 204);
+      await settle(ts);
+      const job = await sdk.api(jobPath(cfg)).get();
+      assert.equal(job.status.code, 'Quarantine');
+      assert.equal(job.status.quarantine.error.message, INBOUND_SYNC);
+      assert.equal((await linkedByHome(ts, target, source.tenantId)).get(u.id)?.deleted, false, 'nothing deleted while blocked');
+      r = await ts.request('PATCH', sync, { token: target.adminToken, body: { userSyncInbound: { isSyncAllowed: true } } });
+      assert.equal(r.status, 204, r.text);
+      await settle(ts);
+      assert.equal((await linkedByHome(ts, target, source.tenantId)).get(u.id)?.deleted, true, 'the held change applies once allowed');
+      assert.equal((await sdk.api(jobPath(cfg)).get()).status.code, 'Active');
     });
 
     test('job shapes: created Paused/Disabled, started NotRun/Active; pause keeps state; restart scopes', async () => {
@@ -228,7 +253,7 @@ for (const dialect of dialects()) {
       assert.equal(typeof broken.error.code, 'string');
       const ops = (await sdk.api(jobPath(cfg, '/schema/filterOperators')).get()).value;
       assert.ok(ops.some((o: { name: string; arity: string }) => o.name === 'EQUALS' && o.arity === 'Binary'));
-      assert.ok(ops.some((o: { name: string; arity: string }) => o.name === 'IS NULL' || o.name === 'ISNULL'));
+      assert.ok(ops.some((o: { name: string; arity: string }) => o.name === 'IS_NULL' && o.arity === 'Unary'));
       const fns = (await sdk.api(jobPath(cfg, '/schema/functions')).get()).value;
       assert.ok(['Join', 'Switch', 'AltSecIdFromNetId'].every((n) => fns.some((f: { name: string }) => f.name === n)));
     });

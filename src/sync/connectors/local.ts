@@ -8,7 +8,7 @@ import { type SystemUpdate, systemWrites } from '../../directory/system.js';
 import { syncReads } from '../../store/repos/syncReads.js';
 import type { Db } from '../../store/store.js';
 import type { TargetUser } from '../plan.js';
-import type { ExportItem, ExportResult, TargetConnector, TargetState } from './connector.js';
+import type { ExportResult, TargetConnector, TargetState } from './connector.js';
 
 // A derived UPN collides only with a cut-off long address or a soft-deleted namesake; ten numbered forms
 // are far more than either needs (the invitation manager uses the same bound).
