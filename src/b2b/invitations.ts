@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { DomainError, errors } from '../domain/errors.js';
 import { newObjectId } from '../domain/ids.js';
-import { proxyAddressesFor, type User, type UserRecord, type UserType } from '../domain/user.js';
+import type { User, UserRecord, UserType } from '../domain/user.js';
 import { type Actor, authorizationPolicy, requireAppPermission } from '../directory/access.js';
 import { adminRoles } from '../identity/permissions.js';
 import { effectivePartnerSettings } from '../policy/partners.js';

@@ -208,12 +208,16 @@ export async function runCli(argv: readonly string[], options: { capture?: boole
 function captureOutput(into: { stdout: string; stderr: string }): () => void {
   const out = process.stdout.write;
   const err = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    into.stdout += String(chunk);
+  // Commands write text; binary chunks are someone else's (node --test reports to its parent through this
+  // process's stdout as serialized buffers) and pass through untouched.
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk !== 'string') return (out as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+    into.stdout += chunk;
     return true;
   }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    into.stderr += String(chunk);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk !== 'string') return (err as (...a: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
+    into.stderr += chunk;
     return true;
   }) as typeof process.stderr.write;
   return () => {

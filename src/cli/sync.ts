@@ -13,10 +13,10 @@ import { tenantsRepo } from '../store/repos/tenants.js';
 import { usersRepo } from '../store/repos/users.js';
 import type { Store } from '../store/store.js';
 import {
-  createJob, deleteSynchronizationOf, dryRun, getJob, listJobs, listProvisioningLog, pauseJob, putSecrets, renderJob, restartJob, startJob,
+  createJob, deleteSynchronizationOf, dryRun, listProvisioningLog, pauseJob, putSecrets, renderJob, restartJob, startJob,
   type SyncContext, testExpression, validateCredentials,
 } from '../sync/index.js';
-import { dataOption, out, withStore, withTenant } from './common.js';
+import { dataOption, out, withTenant } from './common.js';
 
 /** The operator acts in a tenant as an app holding every permission (the CLI is the server's own console). */
 async function operator(store: Store, tenantId: string): Promise<Actor> {
@@ -31,8 +31,7 @@ const ctxOf = (store: Store): SyncContext => ({ store, clock: systemClock });
 async function configOf(store: Store, tenantId: string, ref: string): Promise<string> {
   const byId = await servicePrincipalsRepo.get(store.db, tenantId, ref.toLowerCase());
   if (byId) return byId.id;
-  const rows = await store.db.selectFrom('service_principals').select('id').where('tenant_id', '=', tenantId)
-    .where('display_name_lc', '=', ref.toLowerCase()).execute();
+  const rows = await servicePrincipalsRepo.byDisplayName(store.db, tenantId, ref);
   if (rows.length !== 1) throw new Error(rows.length ? `two or more configurations are named '${ref}'; use the service principal id` : `no sync configuration '${ref}' in this tenant`);
   return rows[0]!.id;
 }
@@ -145,12 +144,10 @@ Examples:
     .requiredOption('--tenant <tenant>', 'source tenant id or domain').option('--json', 'JSON output').addOption(dataOption())
     .action(async (o: { tenant: string; json?: boolean; data: string }) => {
       const rows = await withTenant(o.data, o.tenant, async (store, t) => {
-        const sps = await store.db.selectFrom('sync_jobs').select(['sp_id']).distinct().where('tenant_id', '=', t.id).execute();
-        const actor = await operator(store, t.id);
         const out: Record<string, unknown>[] = [];
-        for (const { sp_id } of sps) {
-          const sp = await servicePrincipalsRepo.get(store.db, t.id, sp_id);
-          for (const j of await listJobs(ctxOf(store), t.id, actor, sp_id)) out.push({ configuration: sp?.displayName ?? sp_id, servicePrincipalId: sp_id, ...renderJob(j) });
+        for (const j of await syncRepo.jobsOfTenant(store.db, t.id)) {
+          const sp = await servicePrincipalsRepo.get(store.db, t.id, j.spId);
+          out.push({ configuration: sp?.displayName ?? j.spId, servicePrincipalId: j.spId, ...renderJob(j) });
         }
         return out;
       });
@@ -202,6 +199,4 @@ Examples:
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
-  void withStore;
-  void getJob;
 }

@@ -145,6 +145,10 @@ export function plan(p: PlanInput): Plan {
   const { entitlement: e, linked } = p;
   const entitled = e.active && e.assigned && e.scope.inScope;
   const sourceUser = p.source.user;
+  // A disabled object mapping provisions nothing of its type, not even deletes (Entra: EntityTypeNotSupported).
+  if (!p.schema.enabled) {
+    return skip(linked ? 'linked' : 'unlinked', 'EntityTypeNotSupported', 'The user object mapping of the schema is disabled: users are not provisioned.', linked?.record.user.id);
+  }
   try {
     if (!entitled) {
       if (!linked || linked.deleted) {

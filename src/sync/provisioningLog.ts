@@ -45,8 +45,10 @@ export function logQueryOf(node: FilterNode | undefined, q: LogQuery): LogQuery 
   if (path === 'activityDateTime' && ['ge', 'gt', 'le', 'lt'].includes(node.op)) {
     const t = Date.parse(v);
     if (Number.isNaN(t)) throw errors.badRequest(`'${v}' is not a date and time.`);
-    const iso = new Date(t).toISOString();
-    return node.op === 'ge' || node.op === 'gt' ? { ...q, after: iso } : { ...q, before: iso };
+    // The store compares inclusively at millisecond precision (entries are stamped in whole milliseconds).
+    const iso = (ms: number) => new Date(ms).toISOString();
+    if (node.op === 'ge' || node.op === 'gt') return { ...q, after: iso(node.op === 'gt' ? Math.floor(t) + 1 : t) };
+    return { ...q, before: iso(node.op === 'lt' ? Math.ceil(t) - 1 : t) };
   }
   throw unsupported(`'${path} ${node.op}'`);
 }

@@ -68,7 +68,7 @@ export function startSyncScheduler(store: Store, clock: Clock, options: Schedule
   const loop: WorkLoop = startWorkLoop(drain, { pollMs: options.pollMs ?? 1000, onError });
 
   async function queue(tenantId: string, ids: readonly string[]): Promise<void> {
-    if (!ids.length) return;
+    if (!ids.length || stopping) return;
     const at = clock.now().toISOString();
     await store.transaction(async (db) => {
       for (const id of ids) await workRepo.touch(db, tenantId, SYNC_QUEUE, { id, kind: 'cycle', ref: null, notBefore: at, createdAt: at });
@@ -81,6 +81,7 @@ export function startSyncScheduler(store: Store, clock: Clock, options: Schedule
   let scheduled = false;
   async function handleChanges(): Promise<void> {
     scheduled = false;
+    if (stopping) return;
     const tenants = pending;
     const sweep = unknown;
     pending = new Set();
@@ -93,6 +94,7 @@ export function startSyncScheduler(store: Store, clock: Clock, options: Schedule
     loop.wake();
   }
   async function catchUp(): Promise<void> {
+    if (stopping) return;
     for (const j of await syncRepo.behind(store.db)) await queue(j.tenantId, [j.id]);
   }
   const unsubscribe = store.onChange((tenantIds) => {

@@ -123,6 +123,7 @@ export async function linkedByHome(ts: TestServer, target: TestTenant, sourceTen
 }
 
 /** The provisioning log of `tenant` (newest first), optionally filtered. */
+// biome-ignore lint/suspicious/noExplicitAny: log entries are Graph JSON inspected freely
 export async function provisioningLog(sdk: Client, filter?: string): Promise<Record<string, any>[]> {
   let req = sdk.api('/auditLogs/provisioning').top(999);
   if (filter) req = req.filter(filter);

@@ -9,25 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
-import { runCli } from '../../src/cli/main.js';
 import { openStore, type Store } from '../../src/store/store.js';
+import { cliRun } from '../helpers/cli.js';
 import { dialects } from '../helpers/harness.js';
 
 const USERS = 20_000;
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'openmto.mjs');
 
 async function cli(env: Record<string, string>, ...args: string[]): Promise<string> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    const r = await runCli(args, { capture: true });
-    assert.equal(r.code, 0, `openmto ${args.join(' ')}: ${r.stderr}`);
-    // Under node --test, stdout also carries the runner's own messages: keep the command's JSON document.
-    return r.stdout.match(/\{\n {2}"[\s\S]*?\n\}\n/)?.[0] ?? r.stdout;
-  } finally {
-    for (const k of Object.keys(env)) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
+  const r = await cliRun(env, ...args);
+  assert.equal(r.code, 0, `openmto ${args.join(' ')}: ${r.stderr}`);
+  return args.includes('--json') ? JSON.stringify(r.json()) : r.stdout;
 }
 
 function serve(dir: string, env: Record<string, string>): ChildProcess {

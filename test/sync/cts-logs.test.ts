@@ -103,6 +103,11 @@ for (const dialect of dialects()) {
       assert.deepEqual(recent.map((e) => e.provisioningAction), ['disable']);
       const older = await provisioningLog(sdk, `activityDateTime lt ${secondCycle.toISOString()}`);
       assert.equal(older.length, all.length - 1);
+      const at = recent.length ? (await provisioningLog(sdk, `provisioningAction eq 'disable'`))[0]!.activityDateTime : '';
+      assert.equal((await provisioningLog(sdk, `activityDateTime ge ${at}`)).length, 1, 'ge includes the instant');
+      assert.equal((await provisioningLog(sdk, `activityDateTime le ${at}`)).length, all.length, 'le includes the instant');
+      assert.equal((await provisioningLog(sdk, `activityDateTime gt ${at}`)).length, 0, 'gt excludes it');
+      assert.equal((await provisioningLog(sdk, `activityDateTime lt ${at}`)).length, all.length - 1, 'lt excludes it');
       assert.deepEqual(await provisioningLog(sdk, "jobId eq 'Azure2Azure.none'"), []);
       const bad = await ts.request('GET', "/v1.0/auditLogs/provisioning?$filter=startswith(jobId,'A')", { token: source.adminToken });
       assert.equal(bad.status, 400);

@@ -91,6 +91,8 @@ export function synchronizationRoutes(ctx: GraphContext) {
       return reply.status(204).send();
     });
     app.post(`${BASE}/jobs/:jobId/provisionOnDemand`, async (req: FastifyRequest<JobParams>, reply) => {
+      // Who may, and which job, first: a caller who can't see the job learns nothing from the limit.
+      await getJob(sync, tenantOf(req), req.actor, req.params.id, req.params.jobId);
       try {
         limit(`${tenantOf(req)} ${req.params.jobId}`, ctx.deps.clock.now().getTime());
       } catch (e) {

@@ -62,6 +62,12 @@ export const servicePrincipalsRepo = {
       .where('app_id', '=', appId.toLowerCase()).executeTakeFirst();
     return r ? fromRow(r) : undefined;
   },
+  /** Service principals with this display name (case-insensitive); Entra allows several. */
+  async byDisplayName(db: Db, tenantId: string, displayName: string): Promise<ServicePrincipalRecord[]> {
+    const rows = await db.selectFrom('service_principals').select(columns).where('tenant_id', '=', tenantId)
+      .where('display_name_lc', '=', displayName.toLowerCase()).execute();
+    return rows.map(fromRow);
+  },
   async ofApplication(db: Db, tenantId: string, applicationId: string): Promise<ServicePrincipalRecord[]> {
     const rows = await db.selectFrom('service_principals').select(columns).where('tenant_id', '=', tenantId)
       .where('application_id', '=', applicationId).execute();

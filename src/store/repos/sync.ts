@@ -102,6 +102,11 @@ export const syncRepo = {
     const rows = await db.selectFrom('sync_jobs').selectAll().where('tenant_id', '=', tenantId).where('sp_id', '=', spId).orderBy('created_at').execute();
     return rows.map(fromRow);
   },
+  /** Every job of a source tenant, by service principal then creation. */
+  async jobsOfTenant(db: Db, tenantId: string): Promise<SyncJobRecord[]> {
+    const rows = await db.selectFrom('sync_jobs').selectAll().where('tenant_id', '=', tenantId).orderBy('sp_id').orderBy('created_at').execute();
+    return rows.map(fromRow);
+  },
   /** A source tenant's active jobs: read after every commit of that tenant, so one indexed probe. */
   async activeJobs(db: Db, tenantId: string): Promise<{ id: string; settings: { name: string; value: string }[] }[]> {
     const rows = await run<{ id: string; settings: string }>(db, sql`select id, settings from sync_jobs where tenant_id = ${tenantId} and schedule_state = 'Active'`);
