@@ -67,7 +67,11 @@ async function entitlements(db: Db, rc: RunContext, subjects: readonly { id: str
   const out = new Map<string, Entitlement>();
   for (const s of subjects) {
     const active = Boolean(s.src && !s.src.deleted);
-    const scope = active ? evaluateScope(rc.schema.scope, sourceReader(s.src!.record.user as Record<string, unknown>, false)) : { inScope: false, results: {} };
+    // Only internal members are provisioned (internal guests are not, as Entra's FAQ says); a member who
+    // becomes a guest leaves the scope like any other user who stops passing it.
+    const member = active && s.src!.record.user.userType === 'Member';
+    const scope = !active ? { inScope: false, results: {} } : !member ? { inScope: false, results: { 'userType EQUALS Member': false } }
+      : evaluateScope(rc.schema.scope, sourceReader(s.src!.record.user as Record<string, unknown>, false));
     out.set(s.id, { active, assigned: active && (rc.secrets.syncAll || assigned.has(s.id)), scope });
   }
   return out;
