@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dataRoot, log, pct, repoRoot, round, sleep } from './env.js';
+import { dataRoot, log, pct, repoRoot, round, run, sleep } from './env.js';
 import { type BenchTenant, createTenantCli, type HttpsClient, startServer } from './server.js';
 
 const args = process.argv.slice(2);
@@ -54,19 +54,25 @@ async function main() {
     const ca = readFileSync(join(dir, 'tls/cert.pem'), 'utf8');
     for (let i = 0; i < CLIENTS; i++) clients.push(new Client(server.port, ca));
     const ids: string[] = [];
-    const newUser = () => {
+    const userBody = () => {
       const alias = `${names[Math.floor(Math.random() * names.length)]}${randomBytes(4).toString('hex')}`;
-      return JSON.stringify({
+      return {
         accountEnabled: true, displayName: `${alias[0]!.toUpperCase()}${alias.slice(1)} Soak`, mailNickname: alias,
         userPrincipalName: `${alias}@${domain}`, givenName: alias.slice(0, 3), surname: 'Soak', jobTitle: 'Tester',
-      });
+      };
     };
+    // Graph creates need a password (a scrypt hash each, as in production); the seed is imported without.
+    const newUser = () => JSON.stringify({ ...userBody(), passwordProfile: { password: `Soak-${randomBytes(6).toString('hex')}9a` } });
     log(`seeding ${SEED_USERS} users`);
-    for (let i = 0; i < SEED_USERS; i++) {
-      const r = await server.client.send('POST', '/v1.0/users', { token, body: newUser() });
-      if (r.status !== 201) throw new Error(`seed failed: ${r.status} ${r.body}`);
-      ids.push((JSON.parse(r.body) as { id: string }).id);
+    const seedFile = join(dir, 'seed.jsonl');
+    writeFileSync(seedFile, Array.from({ length: SEED_USERS }, () => JSON.stringify(userBody())).join('\n'));
+    await run(process.execPath, [join(repoRoot, 'bin/openmto.mjs'), 'user', 'import', '--tenant', tenant.tenantId, '--file', seedFile, '--data', dir], { cwd: repoRoot, logName: 'soak-seed' });
+    for (let page = `/v1.0/users?$select=id&$top=999`; page; ) {
+      const r = JSON.parse((await server.client.send('GET', page, { token })).body) as { value: { id: string }[]; '@odata.nextLink'?: string };
+      ids.push(...r.value.map((u) => u.id));
+      page = r['@odata.nextLink'] ? r['@odata.nextLink'].replace(/^https:\/\/[^/]+/, '') : '';
     }
+    if (ids.length !== SEED_USERS) throw new Error(`seeded ${ids.length} users, not ${SEED_USERS}`);
     log(`soak: ${CLIENTS} clients for ${SECONDS} s`);
     const end = Date.now() + SECONDS * 1000;
     const sampler = (async () => {
@@ -76,7 +82,7 @@ async function main() {
       }
     })();
     const some = () => ids[Math.floor(Math.random() * ids.length)];
-    const run = async (client: HttpsClient) => {
+    const loop = async (client: HttpsClient) => {
       while (Date.now() < end) {
         const op = pick();
         const t0 = performance.now();
@@ -138,7 +144,7 @@ async function main() {
         if (status !== expected) errors.push(`${op} ${status} ${body.slice(0, 200)}`);
       }
     };
-    await Promise.all(clients.map(run));
+    await Promise.all(clients.map(loop));
     await sampler;
     for (const c of clients) c.close();
   } finally {

@@ -106,6 +106,8 @@ export interface ResourceShape {
 
 export type Entry = Record<string, unknown>;
 
+const untrackedProps = new Set(['appRoleAssignments']);
+
 /** `members:+<id>` / `members:-<id>` change-log props: membership detail behind a plain `members` change. */
 const memberProp = /^members:([+-])(.+)$/;
 
@@ -179,6 +181,9 @@ export function planChanges(input: ChangePlanInput): Entry[] {
     for (const r of rows) {
       for (const p of r.props ?? []) {
         const base = baseProp(p);
+        // Assignments change the user's or group's change-log row (the sync engine reads it), but they are a
+        // navigation property Graph's delta does not track.
+        if (untrackedProps.has(base)) continue;
         changed.add(base);
         for (const d of shape.derived[base] ?? []) changed.add(d);
       }

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
 import { appRoleAssignmentsRepo } from '../store/repos/appRoleAssignments.js';
-import { changesRepo } from '../store/repos/changes.js';
+import { type ChangeRow, changeReader } from '../directory/changes.js';
 import { documentsRepo } from '../store/repos/documents.js';
 import { servicePrincipalsRepo } from '../store/repos/servicePrincipals.js';
 import { syncRepo, type SyncJobRecord } from '../store/repos/sync.js';
@@ -112,7 +112,7 @@ export async function prepare(db: Db, job: SyncJobRecord, opts: { now: () => Dat
 }
 
 /** Source user ids a run of change-log rows touches: users themselves, members added to or removed from groups, members of groups whose assignment changed. */
-async function affectedUsers(db: Db, tenantId: string, rows: Awaited<ReturnType<typeof syncReads.changes>>, assignedGroups: readonly string[]): Promise<string[]> {
+async function affectedUsers(db: Db, tenantId: string, rows: readonly ChangeRow[], assignedGroups: readonly string[]): Promise<string[]> {
   const ids = new Set<string>();
   for (const r of rows) {
     if (r.objectType === 'user') ids.add(r.objectId);
@@ -151,7 +151,7 @@ async function step(db: Db, ctx: EngineContext, rc: RunContext, job: SyncJobReco
   const source = job.tenantId;
   if (job.phase === 'initial') {
     if (job.upTo === null) {
-      job.upTo = await changesRepo.head(db, source);
+      job.upTo = await changeReader.head(db, source);
       job.cursor = '';
     }
     const page = await syncReads.usersPage(db, source, job.cursor ?? '', o.batchSize);
@@ -169,17 +169,17 @@ async function step(db: Db, ctx: EngineContext, rc: RunContext, job: SyncJobReco
   }
   if (job.upTo === null) {
     // History pruned past the watermark (a job paused longer than the change log's retention): read everything again.
-    if (job.watermark < (await changesRepo.floor(db, source))) {
+    if (job.watermark < (await changeReader.floor(db, source))) {
       job.phase = 'initial';
       job.cursor = null;
       return 'more';
     }
-    const head = await changesRepo.head(db, source);
+    const head = await changeReader.head(db, source);
     if (head <= job.watermark) return 'done';
     job.upTo = head;
     job.cursor = String(job.watermark);
   }
-  const rows = await syncReads.changes(db, source, Number(job.cursor), job.upTo, o.changeBatchSize);
+  const rows = await changeReader.rows(db, source, Number(job.cursor), job.upTo, o.changeBatchSize);
   if (!rows.length) {
     job.watermark = job.upTo;
     job.cursor = null;

@@ -1,7 +1,7 @@
 // GET /users/delta and /groups/delta: the first call takes $select, $filter (ids) and Prefer
 // odata.maxpagesize; every later call follows an opaque @odata.nextLink ($skiptoken) or
 // @odata.deltaLink ($deltatoken) that carries them. Planning is in directory/delta.ts; this module
-// parses, loads rows and objects of the caller's tenant, and renders.
+// parses, reads the changes and objects of the caller's tenant (directory/changes.ts), and renders.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../domain/errors.js';
 import type { FilterNode } from '../../domain/odata.js';
@@ -12,14 +12,13 @@ import {
   checkFresh, type DeltaObject, type DeltaResource, type DeltaState, decodeDeltaToken, encodeDeltaToken, type Entry,
   MAX_DELTA_IDS, type MemberRef, memberIdsIn, planChanges, planInitial, type ResourceShape,
 } from '../../directory/delta.js';
-import { changesRepo } from '../../store/repos/changes.js';
+import { changeReader } from '../../directory/changes.js';
 import { userFromData } from '../../store/repos/users.js';
 import type { Db } from '../../store/store.js';
 import type { GraphContext } from './index.js';
 import { serviceRoot, tenantOf } from './index.js';
 import { DEFAULT_TOP, MAX_TOP, parseSelectParam, type Query } from './query.js';
 import { parseFilter } from './odata/index.js';
-import { literalLimit } from '../../store/query/sqlText.js';
 
 /** Group properties a delta query may select and track (`members` is reported as members@delta). */
 const groupDeltaProperties = new Set<string>([...defaultGroupSelect, 'members']);
@@ -96,35 +95,27 @@ function parsePrefer(req: FastifyRequest): { pageSize?: number; minimal: boolean
 }
 
 async function loadObjects(db: Db, res: Resource, tenantId: string, ids: readonly string[]): Promise<Map<string, DeltaObject>> {
-  if (!ids.length) return new Map();
-  const rows = await db.selectFrom(res.table as 'users').select(['id', 'data', 'deleted_at'])
-    .where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
-  return new Map(rows.map((r) => [r.id, { id: r.id, data: res.parse(r.data), deleted: r.deleted_at !== null }]));
+  const rows = await changeReader.objects(db, tenantId, res.shape.resource, ids);
+  return new Map(rows.map((r) => [r.id, { id: r.id, data: res.parse(r.data), deleted: r.deleted }]));
 }
 
 /** Live objects in id order after `afterId`; one extra row tells whether another page follows. */
 async function listLive(db: Db, res: Resource, tenantId: string, afterId: string, ids: readonly string[] | null, limit: number) {
-  let q = db.selectFrom(res.table as 'users').select(['id', 'data'])
-    .where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).where('id', '>', afterId);
-  if (ids) q = q.where('id', 'in', ids.length ? ids : ['']);
-  const rows = await q.orderBy('id').limit(literalLimit(limit)).execute();
+  const rows = await changeReader.liveObjects(db, tenantId, res.shape.resource, afterId, ids, limit);
   return rows.map((r): DeltaObject => ({ id: r.id, data: res.parse(r.data), deleted: false }));
 }
 
 async function currentMembers(db: Db, tenantId: string, groupIds: readonly string[]): Promise<Map<string, MemberRef[]>> {
   const out = new Map<string, MemberRef[]>();
-  if (!groupIds.length) return out;
-  const rows = await db.selectFrom('group_members').select(['group_id', 'member_id', 'member_type'])
-    .where('tenant_id', '=', tenantId).where('group_id', 'in', groupIds).orderBy('group_id').orderBy('member_id').execute();
-  for (const r of rows) out.set(r.group_id, [...(out.get(r.group_id) ?? []), { id: r.member_id, type: r.member_type }]);
+  for (const r of await changeReader.groupMembers(db, tenantId, groupIds)) {
+    out.set(r.groupId, [...(out.get(r.groupId) ?? []), { id: r.memberId, type: r.memberType }]);
+  }
   return out;
 }
 
 /** Removed members are gone from group_members; a member id that names a group is a group, else a user. */
 async function memberTypes(db: Db, tenantId: string, ids: readonly string[]): Promise<Map<string, string>> {
-  if (!ids.length) return new Map();
-  const groups = await db.selectFrom('groups').select('id').where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
-  return new Map(groups.map((g) => [g.id, 'group']));
+  return new Map((await changeReader.groupIdsAmong(db, tenantId, ids)).map((id) => [id, 'group']));
 }
 
 async function handle(ctx: GraphContext, kind: DeltaResource, req: FastifyRequest, reply: FastifyReply) {
@@ -146,12 +137,12 @@ async function handle(ctx: GraphContext, kind: DeltaResource, req: FastifyReques
       throw errors.badRequest('Query options belong to the first delta call only; follow the nextLink or deltaLink as given.');
     }
     state = checkedState(decodeDeltaToken(token, kind), res);
-    const [floor, head] = await Promise.all([changesRepo.floor(db, tenantId), changesRepo.head(db, tenantId)]);
+    const [floor, head] = await Promise.all([changeReader.floor(db, tenantId), changeReader.head(db, tenantId)]);
     checkFresh(state, now, floor, head);
   } else {
     const select = parseSelectParam(q.$select, res.selectable, kind);
     state = {
-      v: 1, r: kind, w: await changesRepo.head(db, tenantId), s: select ?? null, f: parseIdFilter(q.$filter),
+      v: 1, r: kind, w: await changeReader.head(db, tenantId), s: select ?? null, f: parseIdFilter(q.$filter),
       n: prefer.pageSize ?? DEFAULT_TOP, i: now.toISOString(), p: q.$deltatoken === 'latest' ? null : { k: 'init', a: '' },
     };
     if (q.$deltatoken === 'latest') return render(req, reply, ctx, res, state, [], null, prefer);
@@ -173,11 +164,11 @@ async function handle(ctx: GraphContext, kind: DeltaResource, req: FastifyReques
   }
 
   // Change round: upTo is pinned on its first page so later pages page through the same change set.
-  const upTo = state.p?.k === 'chg' ? state.p.u : await changesRepo.head(db, tenantId);
+  const upTo = state.p?.k === 'chg' ? state.p.u : await changeReader.head(db, tenantId);
   const afterId = state.p?.k === 'chg' ? state.p.a : '';
-  const found = await changesRepo.changedObjects(db, tenantId, kind, state.w, upTo, { afterId, limit: size + 1, ids: state.f });
+  const found = await changeReader.changedObjects(db, tenantId, kind, state.w, upTo, { afterId, limit: size + 1, ids: state.f });
   const ids = found.slice(0, size);
-  const rows = await changesRepo.ofObjects(db, tenantId, kind, ids, state.w, upTo);
+  const rows = await changeReader.ofObjects(db, tenantId, kind, ids, state.w, upTo);
   const objects = await loadObjects(db, res, tenantId, ids);
   const members = kind === 'group' ? await currentMembers(db, tenantId, ids) : new Map<string, MemberRef[]>();
   const types = kind === 'group' ? await memberTypes(db, tenantId, memberIdsIn(rows)) : new Map<string, string>();

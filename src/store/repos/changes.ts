@@ -23,6 +23,14 @@ export interface Change {
   props?: readonly string[];
 }
 
+export interface ChangeRow {
+  seq: number;
+  objectType: string;
+  objectId: string;
+  change: string;
+  props: string[] | null;
+}
+
 export const changesRepo = {
   /** Appends changes; returns the tenant's new high-water sequence. */
   async append(db: Db, tenantId: string, changes: readonly Change[], at: string): Promise<number> {
@@ -88,6 +96,36 @@ export const changesRepo = {
       .where('tenant_id', '=', tenantId).where('object_type', '=', objectType)
       .where('seq', '>', after).where('seq', '<=', upTo).where('object_id', 'in', ids).orderBy('seq').execute();
     return rows.map((r) => ({ ...r, seq: Number(r.seq), props: r.props ? (JSON.parse(r.props) as string[]) : null }));
+  },
+  /** Change-log rows of users and groups in (after, upTo], in sequence order (the sync engine's incremental read). */
+  async rows(db: Db, tenantId: string, after: number, upTo: number, limit: number): Promise<ChangeRow[]> {
+    const rows = await db.selectFrom('change_log').select(['seq', 'object_type', 'object_id', 'change', 'props'])
+      .where('tenant_id', '=', tenantId).where('seq', '>', after).where('seq', '<=', upTo).orderBy('seq').limit(literalLimit(limit)).execute();
+    return rows.map((r) => ({ seq: Number(r.seq), objectType: r.object_type, objectId: r.object_id, change: r.change, props: r.props ? JSON.parse(r.props) : null }));
+  },
+  /** The stored JSON of these objects (live and soft-deleted). */
+  async objects(db: Db, tenantId: string, table: 'users' | 'groups', ids: readonly string[]): Promise<{ id: string; data: string; deleted: boolean }[]> {
+    if (!ids.length) return [];
+    const rows = await db.selectFrom(table as 'users').select(['id', 'data', 'deleted_at']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+    return rows.map((r) => ({ id: r.id, data: r.data, deleted: r.deleted_at !== null }));
+  },
+  /** Live objects in id order after `afterId` (optionally only among `ids`), at most `limit`. */
+  async liveObjects(db: Db, tenantId: string, table: 'users' | 'groups', afterId: string, ids: readonly string[] | null, limit: number) {
+    let q = db.selectFrom(table as 'users').select(['id', 'data']).where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).where('id', '>', afterId);
+    if (ids) q = q.where('id', 'in', ids.length ? ids : ['']);
+    return q.orderBy('id').limit(literalLimit(limit)).execute();
+  },
+  /** Current members of these groups, by group, in member id order. */
+  async groupMembers(db: Db, tenantId: string, groupIds: readonly string[]): Promise<{ groupId: string; memberId: string; memberType: string }[]> {
+    if (!groupIds.length) return [];
+    const rows = await db.selectFrom('group_members').select(['group_id', 'member_id', 'member_type'])
+      .where('tenant_id', '=', tenantId).where('group_id', 'in', groupIds).orderBy('group_id').orderBy('member_id').execute();
+    return rows.map((r) => ({ groupId: r.group_id, memberId: r.member_id, memberType: r.member_type }));
+  },
+  /** Which of these ids are groups of the tenant. */
+  async groupIdsAmong(db: Db, tenantId: string, ids: readonly string[]): Promise<string[]> {
+    if (!ids.length) return [];
+    return (await db.selectFrom('groups').select('id').where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()).map((g) => g.id);
   },
   /**
    * Deletes the rows written before `olderThanIso` and raises the floor to the highest pruned sequence, so

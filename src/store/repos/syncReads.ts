@@ -19,14 +19,6 @@ const toSource = (r: UserRow): SourceUser => {
   return { id: r.id, record, deleted: r.deleted_at !== null, internal: !r.home_tenant_id && r.creation_type !== 'invitation' };
 };
 
-export interface ChangeRow {
-  seq: number;
-  objectType: string;
-  objectId: string;
-  change: string;
-  props: string[] | null;
-}
-
 export const syncReads = {
   /** The tenant's users (live and soft-deleted) in id order after `afterId`: the initial cycle's read. */
   async usersPage(db: Db, tenantId: string, afterId: string, limit: number): Promise<SourceUser[]> {
@@ -37,12 +29,6 @@ export const syncReads = {
     if (!ids.length) return new Map();
     const rows = await db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
     return new Map(rows.map((r) => [r.id, toSource(r)]));
-  },
-  /** Change-log rows of users and groups in (after, upTo], in sequence order. */
-  async changes(db: Db, tenantId: string, after: number, upTo: number, limit: number): Promise<ChangeRow[]> {
-    const rows = await db.selectFrom('change_log').select(['seq', 'object_type', 'object_id', 'change', 'props'])
-      .where('tenant_id', '=', tenantId).where('seq', '>', after).where('seq', '<=', upTo).orderBy('seq').limit(literalLimit(limit)).execute();
-    return rows.map((r) => ({ seq: Number(r.seq), objectType: r.object_type, objectId: r.object_id, change: r.change, props: r.props ? JSON.parse(r.props) : null }));
   },
   /** (user, group) pairs among `userIds` × `groupIds` where the user is a direct member. */
   async memberships(db: Db, tenantId: string, userIds: readonly string[], groupIds: readonly string[]): Promise<Set<string>> {

@@ -1,0 +1,26 @@
+// The one reader of "what changed since watermark W" in a tenant: Graph delta queries (api/graph/delta.ts)
+// and the sync engine (sync/engine.ts) both read the change log and the objects' current state through it.
+// A reader keeps a watermark (a change sequence); the head is the latest committed sequence, the floor the
+// highest pruned one: a watermark below the floor can no longer be served and the reader starts over.
+import { changesRepo } from '../store/repos/changes.js';
+import type { Db } from '../store/store.js';
+
+export type { ChangeRow } from '../store/repos/changes.js';
+
+export const changeReader = {
+  head: (db: Db, tenantId: string) => changesRepo.head(db, tenantId),
+  floor: (db: Db, tenantId: string) => changesRepo.floor(db, tenantId),
+  /** Every change row of users and groups after `after` up to `upTo`, in sequence order. */
+  rows: (db: Db, tenantId: string, after: number, upTo: number, limit: number) => changesRepo.rows(db, tenantId, after, upTo, limit),
+  /** Objects of one type changed in (after, upTo], once each, in id order (delta pages by object). */
+  changedObjects: changesRepo.changedObjects,
+  /** The change rows of these objects in (after, upTo]. */
+  ofObjects: changesRepo.ofObjects,
+  /** Current stored state of objects (live and soft-deleted). */
+  objects: (db: Db, tenantId: string, type: 'user' | 'group', ids: readonly string[]) => changesRepo.objects(db, tenantId, type === 'user' ? 'users' : 'groups', ids),
+  /** Live objects in id order: the initial round of a reader. */
+  liveObjects: (db: Db, tenantId: string, type: 'user' | 'group', afterId: string, ids: readonly string[] | null, limit: number) =>
+    changesRepo.liveObjects(db, tenantId, type === 'user' ? 'users' : 'groups', afterId, ids, limit),
+  groupMembers: changesRepo.groupMembers,
+  groupIdsAmong: changesRepo.groupIdsAmong,
+};
