@@ -80,6 +80,13 @@ async function queueDepth(store: Store) {
   return rows.map((r) => ({ labels: { queue: r.queue }, value: Number(r.n) }));
 }
 
+/** Sync jobs by status code (Active, Paused, Quarantine, NotRun), for the metrics scrape. */
+async function syncJobsByCode(store: Store) {
+  const counts = new Map<string, number>();
+  for (const code of await syncRepo.statusCodes(store.db)) counts.set(code, (counts.get(code) ?? 0) + 1);
+  return [...counts].map(([code, value]) => ({ labels: { code }, value }));
+}
+
 // Soft-deleted users are purged 30 days after deletion; an hourly sweep keeps that within the hour.
 const PURGE_INTERVAL_MS = 3_600_000;
 
@@ -167,7 +174,22 @@ async function start(options: StartOptions, clock: Clock, databaseUrl: string, l
   people?.warm(tenantIds).catch((e) => app.log.error(e));
   mtoWorker = startTransitionWorker({ store, clock }, { ...options.mto, onError: (e) => app.log.error(e) });
   if (options.sync !== false) {
-    sync = startSyncScheduler(store, clock, { ...options.sync, engine: { ...syncEngineFromEnv(), ...options.sync?.engine }, onError: (e) => app.log.error(e) });
+    const totals = { runs: 0, exported: 0, escrowed: 0, quarantined: 0 };
+    sync = startSyncScheduler(store, clock, {
+      ...options.sync, engine: { ...syncEngineFromEnv(), ...options.sync?.engine }, onError: (e) => app.log.error(e),
+      onRun: (tenantId, jobId, report, ms) => {
+        totals.runs += 1;
+        totals.exported += report.counts.exported;
+        totals.escrowed += report.counts.escrowed;
+        if (report.quarantined) totals.quarantined += 1;
+        if (options.sync) options.sync.onRun?.(tenantId, jobId, report, ms);
+      },
+    });
+    app.metrics.counter('openmto_sync_runs_total', 'Sync job runs finished by this process', () => totals.runs);
+    app.metrics.counter('openmto_sync_exported_total', 'Objects exported to targets by this process', () => totals.exported);
+    app.metrics.counter('openmto_sync_escrowed_total', 'Objects that failed and were escrowed for retry, in this process', () => totals.escrowed);
+    app.metrics.counter('openmto_sync_quarantined_total', 'Runs that ended in quarantine, in this process', () => totals.quarantined);
+    app.metrics.gauge('openmto_sync_jobs', 'Sync jobs by status code (all tenants)', () => syncJobsByCode(store), ['code']);
   }
 
   return {

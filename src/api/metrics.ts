@@ -2,7 +2,7 @@
 // throttled attempts, background queue depth. One registry per server (tests run several in a process).
 // Other parts of the server add their own through `gauge`/`counter` (the sync engine, its jobs).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CredentialKind } from '../identity/throttle.js';
 import type { TokenService } from '../identity/tokens.js';
 
@@ -33,6 +33,8 @@ const set = (m: Gauge | Counter, r: Reading) => {
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
+  // The process's own: resident memory, heap, event-loop lag, GC, open handles.
+  collectDefaultMetrics({ register: registry });
   return {
     registry,
     gauge(name, help, read, labelNames = []) {

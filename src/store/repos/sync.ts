@@ -102,6 +102,11 @@ export const syncRepo = {
     const rows = await db.selectFrom('sync_jobs').selectAll().where('tenant_id', '=', tenantId).where('sp_id', '=', spId).orderBy('created_at').execute();
     return rows.map(fromRow);
   },
+  /** The status code of every job (all tenants), for metrics. */
+  async statusCodes(db: Db): Promise<string[]> {
+    const rows = await db.selectFrom('sync_jobs').select('status').execute();
+    return rows.map((r) => String((JSON.parse(r.status) as { code?: string }).code ?? 'Unknown'));
+  },
   /** Every job of a source tenant, by service principal then creation. */
   async jobsOfTenant(db: Db, tenantId: string): Promise<SyncJobRecord[]> {
     const rows = await db.selectFrom('sync_jobs').selectAll().where('tenant_id', '=', tenantId).orderBy('sp_id').orderBy('created_at').execute();
