@@ -211,9 +211,22 @@ export async function deleteGroup(ctx: DirectoryContext, tenantId: string, actor
       if (page.length < 1000) break;
       after = page[page.length - 1]!;
     }
+    // The members lose this membership too: recorded before the deletion, so a reader of the change log (the
+    // sync engine, for a group assigned to a configuration) learns who they were.
+    const members: string[] = [];
+    for (let after = ''; ;) {
+      const page = (await groupsRepo.members(db, tenantId, group.id, after, 1000)).map((m) => m.member_id);
+      members.push(...page);
+      if (page.length < 1000) break;
+      after = page[page.length - 1]!;
+    }
+    const lost: Change[] = [];
+    for (let i = 0; i < members.length; i += 1000) {
+      lost.push({ objectType: 'group', objectId: group.id, change: 'updated', props: memberProps('-', members.slice(i, i + 1000)) });
+    }
     await groupsRepo.remove(db, tenantId, group.id);
     await appRoleAssignmentsRepo.removeOfPrincipal(db, tenantId, group.id);
-    await changesRepo.append(db, tenantId, [{ objectType: 'group', objectId: group.id, change: 'deleted' }, ...parents.map((p) => memberChange(p, '-', group.id))], now);
+    await changesRepo.append(db, tenantId, [...lost, { objectType: 'group', objectId: group.id, change: 'deleted' }, ...parents.map((p) => memberChange(p, '-', group.id))], now);
   });
 }
 

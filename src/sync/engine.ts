@@ -114,10 +114,14 @@ export async function prepare(db: Db, job: SyncJobRecord, opts: { now: () => Dat
 /** Source user ids a run of change-log rows touches: users themselves, members added to or removed from groups, members of groups whose assignment changed. */
 async function affectedUsers(db: Db, tenantId: string, rows: readonly ChangeRow[], assignedGroups: readonly string[]): Promise<string[]> {
   const ids = new Set<string>();
+  // A deleted group's members lost it too (its change rows name them); whether it was assigned can't be known
+  // any more, so they are evaluated again.
+  const groupIds = [...new Set(rows.filter((r) => r.objectType === 'group').map((r) => r.objectId))];
+  const existing = new Set(groupIds.length ? await changeReader.groupIdsAmong(db, tenantId, groupIds) : []);
   for (const r of rows) {
     if (r.objectType === 'user') ids.add(r.objectId);
     else if (r.objectType === 'group' && r.props) {
-      if (assignedGroups.includes(r.objectId)) {
+      if (assignedGroups.includes(r.objectId) || !existing.has(r.objectId)) {
         for (const p of r.props) if (p.startsWith('members:')) ids.add(p.slice(9));
       }
       if (r.props.includes('appRoleAssignments')) {
