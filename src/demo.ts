@@ -1,11 +1,18 @@
 // The demo organization of the seed document: tenant A with Annie, tenant B with Bob and Barbara,
-// tenant C with Charlie. Made on first start; its credentials are kept in DATA/demo.json (mode 0600)
-// so every later start can print them again — the store itself holds only hashes.
+// tenant C with Charlie, one multi-tenant organization of the three (A creates it, adds B and C, they
+// join), and each tenant sharing all its users, so each person becomes a B2B member of the two other
+// tenants within seconds. Made on first start; its credentials are kept in DATA/demo.json (mode 0600)
+// so every later start can print them again — the store itself holds only hashes — and nothing is made twice.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { editSharing } from './collaboration/index.js';
+import type { Actor } from './directory/access.js';
 import type { Clock } from './domain/clock.js';
+import { addMember, createOrganization, requestJoin } from './mto/organization.js';
+import { updateTemplate } from './mto/templates.js';
+import { runDueTransitions } from './mto/transitions.js';
 import { createApp, createTenant } from './identity/tenants.js';
 import { importUsers } from './directory/import.js';
 import type { Store } from './store/store.js';
@@ -54,6 +61,32 @@ export async function ensureDemo(store: Store, clock: Clock, dataDir: string): P
       users: users.map((u) => ({ userPrincipalName: u.userPrincipalName, displayName: u.displayName, password: u.password })),
     });
   }
+  await formOrganization(store, clock, out);
   await writeFile(file, JSON.stringify(out, null, 2), { mode: 0o600 });
   return out;
+}
+
+const admin = (tenantId: string): Actor => ({
+  principal: { tenantId, kind: 'app', appId: 'openmto-demo', scopes: new Set(), roles: new Set(['MultiTenantOrganization.ReadWrite.All', 'Policy.ReadWrite.CrossTenantAccess']) },
+  readLevel: 'all', isAdmin: true,
+});
+
+/**
+ * What the Microsoft 365 admin center does when it forms an organization: each tenant's MTO templates allow
+ * inbound sync and automatic redemption both ways (so a join sets them on every partner), then the joins,
+ * then "Share users" with everyone. The joins run here rather than on the server's worker so that the
+ * organization is whole when this returns; the engine then provisions the 3 × 2 pairs in the background.
+ */
+async function formOrganization(store: Store, clock: Clock, tenants: DemoTenant[]): Promise<void> {
+  const ctx = { store, clock };
+  for (const t of tenants) {
+    await updateTemplate(ctx, t.tenantId, admin(t.tenantId), 'partner', { automaticUserConsentSettings: { inboundAllowed: true, outboundAllowed: true } });
+    await updateTemplate(ctx, t.tenantId, admin(t.tenantId), 'identitySync', { userSyncInbound: { isSyncAllowed: true } });
+  }
+  const [owner, ...others] = tenants as [DemoTenant, ...DemoTenant[]];
+  await createOrganization(ctx, owner.tenantId, admin(owner.tenantId), { displayName: 'Contoso', description: 'The seed document\'s organization' });
+  for (const t of others) await addMember(ctx, owner.tenantId, admin(owner.tenantId), { tenantId: t.tenantId, displayName: t.name, role: 'member' });
+  for (const t of others) await requestJoin(ctx, t.tenantId, admin(t.tenantId), { addedByTenantId: owner.tenantId });
+  await runDueTransitions(ctx);
+  for (const t of tenants) await editSharing(ctx, t.tenantId, { users: t.users.map((u) => u.userPrincipalName), groups: [] });
 }

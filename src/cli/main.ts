@@ -17,6 +17,8 @@ import { registerInviteCommands } from './invite.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerMtoCommands } from './mto.js';
 import { registerSyncCommands } from './sync.js';
+import { registerShareCommands } from './share.js';
+import { registerReadinessCommands } from './readiness.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -129,6 +131,8 @@ export function buildProgram(): Command {
   registerInviteCommands(program);
   registerBackupCommands(program);
   registerSyncCommands(program);
+  registerShareCommands(program);
+  registerReadinessCommands(program);
   return program;
 }
 

@@ -2,6 +2,7 @@
 // changes). Entra takes 2–4 hours per join; we finish in well under a second after the commit that
 // queued the work. Jobs are items of the shared work queue (store/repos/work.ts), so a restart loses nothing: a job claimed
 // by a worker that died is picked up again once its lease runs out.
+import { reconcileAllSharing, reconcileOrganizationSharing } from '../collaboration/index.js';
 import type { Clock } from '../domain/clock.js';
 import { isDomainError } from '../domain/errors.js';
 import { decide, MAX_ACTIVE_TENANTS, type Member } from '../domain/mto.js';
@@ -129,6 +130,11 @@ async function runJob(ctx: WorkerContext, job: TransitionJob, max: number): Prom
     });
     throw e;
   }
+  // Share users follows a join or removal right after its commit, not inside it: reconciling writes a tenant's
+  // MTO_Sync_* configurations, assignments and jobs (a few transactions per pair), while this transaction holds
+  // the organization's lock and must stay small. It is idempotent; a crash in between is repaired when a
+  // transition worker starts (reconcileAllSharing) or by the next scope edit.
+  if (job.kind !== 'changeRole') await reconcileOrganizationSharing(ctx, job.tenantId, job.mtoId);
 }
 
 /** Claims and runs every due job, one transaction each; returns how many ran. Used by the worker and the CLI. */
@@ -152,6 +158,7 @@ export async function runDueTransitions(ctx: WorkerContext, options: TransitionO
 export type TransitionWorker = WorkLoop;
 
 export function startTransitionWorker(ctx: WorkerContext, options: TransitionOptions = {}): TransitionWorker {
+  reconcileAllSharing(ctx).catch((e) => options.onError?.(e));
   return startWorkLoop(() => runDueTransitions(ctx, options), {
     pollMs: options.pollMs ?? transitionDefaults.pollMs,
     ...(options.onError ? { onError: options.onError } : {}),

@@ -26,6 +26,8 @@ export interface RunContext {
   /** Deletes and disables are staged, not executed, until the run knows they stay under the threshold. */
   holdDestructive: boolean;
   escrowRetryMs: number;
+  /** The source's change-log head before this run read its view (assignments, secrets): no window reaches past it. */
+  horizon: number;
   via: 'cycle' | 'onDemand';
   /** Plan only: write nothing (dry run, on-demand preview). */
   dryRun: boolean;

@@ -86,6 +86,8 @@ export interface PreparedJob {
 /** Everything a run needs that does not change during it: secrets, schema, assigned groups, the target connector. */
 export async function prepare(db: Db, job: SyncJobRecord, opts: { now: () => Date; escrowRetryMs: number; via?: 'cycle' | 'onDemand'; dryRun?: boolean })
   : Promise<{ rc: RunContext; error: null } | { rc: null; error: SyncError }> {
+  // Read first: a change committed after it (an assignment, say) may be missing from the view read below, so it waits for the next run.
+  const horizon = await changeReader.head(db, job.tenantId);
   const sp = await servicePrincipalsRepo.get(db, job.tenantId, job.spId);
   const secretsDoc = await documentsRepo.get<{ value: { key: string; value: string }[] }>(db, job.tenantId, SECRETS_KIND, job.spId);
   const secrets = interpretSecrets(secretsDoc?.value ?? []);
@@ -105,7 +107,7 @@ export async function prepare(db: Db, job: SyncJobRecord, opts: { now: () => Dat
     error: null,
     rc: {
       job, sourceTenantId: job.tenantId, spName: sp?.displayName ?? job.spId, secrets, schema, connector, assignedGroups,
-      cycleId: randomUUID(), holdDestructive: secrets.deleteThresholdEnabled, escrowRetryMs: opts.escrowRetryMs,
+      cycleId: randomUUID(), holdDestructive: secrets.deleteThresholdEnabled, escrowRetryMs: opts.escrowRetryMs, horizon,
       via: opts.via ?? 'cycle', dryRun: opts.dryRun ?? false, now: opts.now,
     },
   };
@@ -155,7 +157,7 @@ async function step(db: Db, ctx: EngineContext, rc: RunContext, job: SyncJobReco
   const source = job.tenantId;
   if (job.phase === 'initial') {
     if (job.upTo === null) {
-      job.upTo = await changeReader.head(db, source);
+      job.upTo = Math.min(await changeReader.head(db, source), rc.horizon);
       job.cursor = '';
     }
     const page = await syncReads.usersPage(db, source, job.cursor ?? '', o.batchSize);
@@ -178,7 +180,7 @@ async function step(db: Db, ctx: EngineContext, rc: RunContext, job: SyncJobReco
       job.cursor = null;
       return 'more';
     }
-    const head = await changeReader.head(db, source);
+    const head = Math.min(await changeReader.head(db, source), rc.horizon);
     if (head <= job.watermark) return 'done';
     job.upTo = head;
     job.cursor = String(job.watermark);
@@ -275,6 +277,7 @@ export async function runSyncItem(ctx: EngineContext, item: WorkItem): Promise<R
   }
   const rc = prep.rc;
   let cycle: CycleState | null = null;
+  let schemaKey = JSON.stringify(job0.schemaDoc ?? null);
   for (;;) {
     if (ctx.stopping?.()) {
       // Shutting down: the job goes back to the queue now, not when the lease runs out, and resumes after its last batch.
@@ -285,6 +288,12 @@ export async function runSyncItem(ctx: EngineContext, item: WorkItem): Promise<R
     const run = (isolate: boolean) => fenced(ctx, item, async (db) => {
       const job = await syncRepo.lockJob(db, item.tenantId, item.id, store.dialect === 'postgres');
       if (!isActive(job)) return 'done' as const;
+      // A schema saved during the run restarted the pass (putSchema); the pass must use that schema, not the one prepared.
+      const key = JSON.stringify(job.schemaDoc ?? null);
+      if (key !== schemaKey) {
+        rc.schema = compiledSchemaOf(job.schemaDoc);
+        schemaKey = key;
+      }
       cycle = (job.cycle as unknown as CycleState | null) ?? {
         id: rc.cycleId, began: nowIso(), counts: noCounts(), forceDeletes: false, totalUnits: 0, completedUnits: 0,
       };

@@ -71,28 +71,34 @@ export async function jobAction(ts: TestServer, source: TestTenant, cfg: SyncCon
 
 const tick = () => new Promise((r) => setTimeout(r, 15));
 
-/** Waits until no sync work is due: commits are announced asynchronously, so drain until two empty passes. */
+/**
+ * Waits until no sync work is due: drains until two empty passes with nothing behind, and on PostgreSQL also
+ * a quiet spell, because commits and policy changes reach the scheduler there by NOTIFY, which a busy machine
+ * delays by more than a few ticks.
+ */
 export async function settle(ts: TestServer): Promise<void> {
   const sync = ts.server.sync;
   assert.ok(sync, 'the test server runs the sync scheduler');
+  const quietMs = ts.dialect === 'postgres' ? 200 : 0;
   let idle = 0;
-  for (let i = 0; i < 400 && idle < 2; i++) {
+  let busyAt = Date.now();
+  for (let i = 0; i < 600 && (idle < 2 || Date.now() - busyAt < quietMs); i++) {
     await tick();
     if ((await sync.drain()) !== 0) {
       idle = 0;
+      busyAt = Date.now();
       continue;
     }
-    // On PostgreSQL a commit reaches the scheduler by NOTIFY, which a busy machine can delay past a few ticks:
-    // an active job behind its source (and not held by a quarantine) is not idle yet, so it is queued as the sweep would.
-    const behind = await syncRepo.behind(ts.server.store.db);
+    // An active job behind its source (and not held by a quarantine) is not idle: queue it as the sweep would.
     let waiting = 0;
-    for (const b of behind) {
+    for (const b of await syncRepo.behind(ts.server.store.db)) {
       const job = await syncRepo.job(ts.server.store.db, b.tenantId, b.id);
       if (!job || job.status.quarantine) continue;
       waiting += 1;
       await sync.kick(b.tenantId, [b.id]);
     }
     idle = waiting ? 0 : idle + 1;
+    if (waiting) busyAt = Date.now();
   }
 }
 

@@ -30,9 +30,8 @@ for (const dialect of dialects()) {
       await settle(ts);
       const g1 = await securityGroup(sdk, [a.id, both.id]);
       const g2 = await securityGroup(sdk, [b.id, c.id]);
-      void g2;
       const g1Assignment = await assign(ts, source, cfg, g1);
-      await assign(ts, source, cfg, g2);
+      const g2Assignment = await assign(ts, source, cfg, g2);
       await settle(ts);
       let linked = await linkedByHome(ts, target, source.tenantId);
       assert.deepEqual([...linked.keys()].sort(), [a.id, b.id, both.id, c.id].sort());
@@ -42,23 +41,28 @@ for (const dialect of dialects()) {
       linked = await linkedByHome(ts, target, source.tenantId);
       assert.equal(linked.get(a.id)?.deleted, true, 'the unassigned group\'s member is soft-deleted');
       assert.equal(linked.get(both.id)?.deleted, false, 'a member also assigned directly stays');
+      await unassign(ts, source, cfg, g2Assignment);
+      await settle(ts);
+      linked = await linkedByHome(ts, target, source.tenantId);
+      assert.ok(linked.get(b.id)?.deleted && linked.get(c.id)?.deleted);
 
     });
 
-    // Deleting a group removes its memberships and assignments without recording which users they were
-    // (src/directory/groups.ts deleteGroup appends only the group's own 'deleted' row), so the engine
-    // cannot tell whose entitlement went with it.
-    test('a deleted assigned group soft-deletes its members', { todo: 'deleteGroup records no member removals' }, async () => {
+    test('a deleted assigned group soft-deletes its members, unless they are assigned otherwise', async () => {
       const { source, target, cfg, sdk } = await connectedPair(ts);
       const a = await ts.user(source.tenantId);
-      const g = await securityGroup(sdk, [a.id]);
+      const direct = await ts.user(source.tenantId);
+      const g = await securityGroup(sdk, [a.id, direct.id]);
       await assign(ts, source, cfg, g);
+      await assign(ts, source, cfg, direct.id);
       await sdk.api(jobPath(cfg, '/start')).post({});
       await settle(ts);
       assert.equal((await linkedByHome(ts, target, source.tenantId)).get(a.id)?.deleted, false);
       await sdk.api(`/groups/${g}`).delete();
       await settle(ts);
-      assert.equal((await linkedByHome(ts, target, source.tenantId)).get(a.id)?.deleted, true);
+      const linked = await linkedByHome(ts, target, source.tenantId);
+      assert.equal(linked.get(a.id)?.deleted, true);
+      assert.equal(linked.get(direct.id)?.deleted, false);
     });
 
     test('attribute changes move users in and out of a scoping filter; updates flow; disabled-then-removed stays', async () => {

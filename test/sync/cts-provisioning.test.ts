@@ -199,6 +199,24 @@ for (const dialect of dialects()) {
       assert.equal((await provisioningLog(sdk, `jobId eq '${cfg.jobId}' and provisioningAction eq 'disable'`)).length, 3);
     });
 
+    test('a user provisioned on demand is matched, not created again, by the first cycle', async () => {
+      const { source, target, cfg, sdk } = await connectedPair(ts);
+      const u = await ts.user(source.tenantId);
+      await assign(ts, source, cfg, u.id);
+      const v = JSON.parse((await sdk.api(jobPath(cfg, '/provisionOnDemand')).post({
+        parameters: [{ ruleId: 'USER_INBOUND_USER', subjects: [{ objectId: u.id, objectTypeName: 'User' }] }],
+      })).value);
+      assert.equal(v.action, 'Create');
+      const onDemand = await provisioningLog(sdk, `jobId eq '${cfg.jobId}'`);
+      assert.equal(onDemand[0]?.initiatedBy.displayName, 'On-demand provisioning');
+      await sdk.api(jobPath(cfg, '/start')).post({});
+      await settle(ts);
+      assert.equal((await b2bUsersIn(ts, target, source.tenantId)).length, 1);
+      const cycle = (await provisioningLog(sdk, `jobId eq '${cfg.jobId}' and sourceIdentity/id eq '${u.id}'`))[0]!;
+      assert.equal(cycle.provisioningStatusInfo.status, 'skipped');
+      assert.equal(cycle.provisioningStatusInfo.errorInformation.errorCode, 'RedundantExport');
+    });
+
     test('provisionOnDemand: an unassigned user is skipped, a B2B user of the source and an unknown id are refused', async () => {
       const { source, cfg } = await connectedPair(idle);
       const sdk = graphClient(idle, source.adminToken);

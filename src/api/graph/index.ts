@@ -13,6 +13,7 @@ import { groupRoutes } from './groups.js';
 import { invitationRoutes } from './invitations.js';
 import { mtoRoutes } from './mto.js';
 import { organizationRoutes } from './organization.js';
+import { peopleRoutes } from './people.js';
 import { policyRoutes } from './policies.js';
 import { servicePrincipalRoutes } from './servicePrincipals.js';
 import { checkQueryOptions } from './query.js';
@@ -52,6 +53,7 @@ export function graphRoutes(deps: AppDeps, version: GraphVersion) {
     });
     const ctx: GraphContext = { deps, version, dir: { store: deps.store, clock: deps.clock } };
     await app.register(userRoutes(ctx));
+    await app.register(peopleRoutes(ctx));
     await app.register(deltaRoutes(ctx));
     await app.register(policyRoutes(ctx));
     await app.register(groupRoutes(ctx));

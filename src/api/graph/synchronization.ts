@@ -144,11 +144,14 @@ export function synchronizationRoutes(ctx: GraphContext) {
     void requireSyncRead;
   };
 
+  /** The request's own URL with `$skiptoken` replaced, written as Graph writes it (a literal `$`). */
   function nextLink(req: FastifyRequest, token: string): string {
-    const url = new URL(req.url, `${serviceRoot(req, ctx.version)}/`);
-    url.searchParams.set('$skiptoken', token);
-    return `${serviceRoot(req, ctx.version)}${url.pathname.replace(/^\/v1\.0|^\/beta/, '')}${url.search}`;
+    const q = req.url.indexOf('?');
+    const path = (q < 0 ? req.url : req.url.slice(0, q)).replace(/^\/(v1\.0|beta)/, '');
+    const kept = q < 0 ? [] : req.url.slice(q + 1).split('&').filter((p) => p !== '' && !/^(\$|%24)skiptoken=/i.test(p));
+    return `${serviceRoot(req, ctx.version)}${path}?${[...kept, `$skiptoken=${token}`].join('&')}`;
   }
+
 }
 
 function decodeLogToken(token: string): string {

@@ -2,6 +2,7 @@
 // key generated into the data directory on first start.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { editSharing, explainReadiness, getSharing, readinessCsv, readinessReport, type ShareContext } from '../../collaboration/index.js';
 import { DomainError } from '../../domain/errors.js';
 import { refusal } from '../../identity/throttle.js';
 import { createApp, createTenant, deleteTenant } from '../../identity/tenants.js';
@@ -62,6 +63,22 @@ export function operatorRoutes(deps: AppDeps) {
     app.delete('/tenants/:tenant', async (req: FastifyRequest<{ Params: { tenant: string } }>, reply) => {
       await deleteTenant(deps.store, req.params.tenant);
       return reply.status(204).send();
+    });
+    // Share users (docs/collaboration.md): the tenant's shared scope and its MTO_Sync_* configurations.
+    const share = (): ShareContext => ({
+      store: deps.store, clock: deps.clock, kick: (tenantId, jobIds) => { for (const id of jobIds) deps.hooks?.wake?.(`sync:${id}`, tenantId); },
+    });
+    app.get('/tenants/:tenant/sharing', async (req: FastifyRequest<{ Params: { tenant: string } }>) => getSharing(share(), req.params.tenant));
+    app.put('/tenants/:tenant/sharing', async (req: FastifyRequest<{ Params: { tenant: string } }>) => editSharing(share(), req.params.tenant, req.body));
+    // Readiness of an organization (docs/collaboration.md): by its id, or a member tenant's id or domain.
+    type Org = FastifyRequest<{ Params: { mto: string }; Querystring: { searcher?: string; person?: string } }>;
+    app.get('/organizations/:mto/readiness', async (req: Org) => readinessReport(deps.store.db, req.params.mto));
+    app.get('/organizations/:mto/readiness.csv', async (req: Org, reply) =>
+      reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="readiness.csv"').send(readinessCsv(await readinessReport(deps.store.db, req.params.mto))));
+    app.get('/organizations/:mto/readiness/explain', async (req: Org) => {
+      const { searcher, person } = req.query;
+      if (typeof searcher !== 'string' || typeof person !== 'string' || !searcher || !person) throw new DomainError('badRequest', 'Request_BadRequest', 'Give ?searcher=<user id or UPN>&person=<user id or UPN>.');
+      return explainReadiness(deps.store.db, req.params.mto, searcher, person);
     });
     app.post('/tenants/:tenant/apps', async (req: FastifyRequest<{ Params: { tenant: string } }>, reply) => {
       const body = parse(appBody, req.body);
