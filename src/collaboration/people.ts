@@ -6,9 +6,9 @@ import { errors } from '../domain/errors.js';
 import { prefixUpperBound } from '../domain/odata.js';
 import type { User } from '../domain/user.js';
 import { run, type Sql, sql } from '../store/query/sqlText.js';
+import { userFromData } from '../store/repos/users.js';
 import type { UserRow } from '../store/schema.js';
 import type { Db } from '../store/store.js';
-import { userFromData } from '../store/repos/users.js';
 
 /** Graph's page size for people when `$top` is absent. */
 export const DEFAULT_PEOPLE_TOP = 10;
@@ -78,20 +78,28 @@ interface Found {
   tier: Tier;
 }
 
-async function ranked(db: Db, tenantId: string, search: string | undefined, extra: Sql, limit: number, offset: number): Promise<Found[]> {
-  const base = sql`tenant_id = ${tenantId} and deleted_at is null and account_enabled = 1 and ${listed}${extra}`;
+async function ranked(db: Db, tenantId: string, meId: string, search: string | undefined, extra: Sql, limit: number, offset: number): Promise<Found[]> {
+  // The caller always finds itself, listed or not (a guest is hidden from the address list by default).
+  const base = sql`tenant_id = ${tenantId} and deleted_at is null and account_enabled = 1 and (${listed} or id = ${meId})${extra}`;
   if (search === undefined) {
+    // displayName is required on every user, so the (tenant, displayName, id) index yields the page in order.
     const rows = await run<UserRow>(db, sql`select * from users where ${base}
-      order by coalesce(display_name_lc, ''), id limit ${sql.int(limit)} offset ${sql.int(offset)}`);
+      order by display_name_lc, id limit ${sql.int(limit)} offset ${sql.int(offset)}`);
     return rows.map((row) => ({ row, tier: 2 }));
   }
   const names = [range(sql`given_name_lc`, search), range(sql`surname_lc`, search), range(sql`display_name_lc`, search)];
-  const addresses = [range(sql`mail_lc`, search), range(sql`upn_lc`, search)];
-  const rows = await run<UserRow & { tier: number }>(db, sql`select * from (select u.*, case
+  // Candidates come branch by branch off each column's prefix index (one OR over five columns scans the
+  // tenant: 45 ms at 100k users); only the matches are filtered, ranked and sorted.
+  const branches = [...names, range(sql`mail_lc`, search), range(sql`upn_lc`, search)]
+    .map((r) => sql`select id from users where tenant_id = ${tenantId} and ${r}`);
+  // The sort holds only keys; the page's rows are read after it. Cost grows with the matches, not the tenant:
+  // ~5 µs a match on SQLite ("a" among 100k users, 10k matches: ~50 ms; a full name: < 1 ms).
+  const rows = await run<UserRow & { tier: number }>(db, sql`select u.*, p.tier from (select id, case
       when display_name_lc = ${search} or given_name_lc = ${search} or surname_lc = ${search} then 0
-      when ${sql.join(names, sql` or `)} then 1 else 2 end as tier
-    from users u where ${base} and (${sql.join([...names, ...addresses], sql` or `)})) m
-    order by tier, coalesce(display_name_lc, ''), id limit ${sql.int(limit)} offset ${sql.int(offset)}`);
+      when ${sql.join(names, sql` or `)} then 1 else 2 end as tier, display_name_lc as k
+    from users where ${base} and id in (${sql.join(branches, sql` union `)})
+    order by tier, k, id limit ${sql.int(limit)} offset ${sql.int(offset)}) p
+    join users u on u.tenant_id = ${tenantId} and u.id = p.id order by p.tier, p.k, p.id`);
   return rows.map(({ tier, ...row }) => ({ row: row as UserRow, tier: Number(tier) as Tier }));
 }
 
@@ -160,7 +168,7 @@ export async function searchPeople(db: Db, tenantId: string, actor: Actor, q: Pe
   else if (actor.readLevel === 'byIdLimited') {
     extra = search === undefined ? sql` and id = ${me.user.id}` : sql` and (id = ${me.user.id} or mail_lc = ${search} or upn_lc = ${search})`;
   }
-  const found = await ranked(db, tenantId, search, extra, q.top + 1, q.skip);
+  const found = await ranked(db, tenantId, me.user.id, search, extra, q.top + 1, q.skip);
   const limited = actor.readLevel === 'byIdLimited';
   const value = found.slice(0, q.top).map(({ row, tier }) => {
     const person = toPerson(row, tier);

@@ -173,8 +173,14 @@ export interface ReadinessState {
   homeFacts: Map<string, UserFacts>;
 }
 
+/** Narrows the state to one person in a few tenants (an explanation): the same rules, a handful of rows. */
+export interface ReadinessFocus {
+  personId: string;
+  tenantIds: ReadonlySet<string>;
+}
+
 /** The report and what explanations need beside it. */
-export async function readinessState(db: Db, orgRef: string): Promise<ReadinessState> {
+export async function readinessState(db: Db, orgRef: string, focus?: ReadinessFocus): Promise<ReadinessState> {
   const org = await resolveOrganization(db, orgRef);
   const ids = new Set(org.tenants.map((t) => t.tenantId));
   const configs: OutboundConfiguration[] = [];
@@ -183,7 +189,8 @@ export async function readinessState(db: Db, orgRef: string): Promise<ReadinessS
   for (const t of org.tenants) {
     const own = await outboundConfigurations(db, t.tenantId, new Set([...ids].filter((x) => x !== t.tenantId)));
     configs.push(...own);
-    const shared = [...(await sharedBy(db, t.tenantId, own))].sort();
+    let shared = [...(await sharedBy(db, t.tenantId, own))].sort();
+    if (focus) shared = shared.filter((id) => id === focus.personId);
     for (const u of await readinessReads.byIds(db, t.tenantId, shared)) {
       // The engine provisions internal members only: a B2B user assigned to a configuration is nobody's person.
       if (isB2b(u) || u.userType !== 'member') continue;
@@ -191,11 +198,18 @@ export async function readinessState(db: Db, orgRef: string): Promise<ReadinessS
       people.push({ id: u.id, homeTenantId: t.tenantId, displayName: u.displayName, userPrincipalName: u.upn, mail: u.mail });
     }
   }
-  people.sort((a, b) => (a.displayName ?? '').localeCompare(b.displayName ?? '') || a.id.localeCompare(b.id));
+  // Code-point order, as people search ties: localeCompare costs ~1 µs a comparison, seconds at 100,000 people.
+  const keyOf = new Map(people.map((p) => [p.id, (p.displayName ?? '').toLowerCase()]));
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  people.sort((a, b) => cmp(keyOf.get(a.id)!, keyOf.get(b.id)!) || cmp(a.id, b.id));
   const cells: ReadinessCell[] = [];
   const tenants: ReadinessTenant[] = [];
   for (const t of org.tenants) {
-    const reps = new Representations(await readinessReads.external(db, t.tenantId));
+    if (focus && !focus.tenantIds.has(t.tenantId)) continue;
+    const [only] = focus ? people : [];
+    const reps = new Representations(only
+      ? await readinessReads.representing(db, t.tenantId, only.homeTenantId, only.id, [...new Set([only.mail, only.userPrincipalName].filter((a): a is string => Boolean(a)))])
+      : await readinessReads.external(db, t.tenantId));
     let found = 0;
     for (const p of people) {
       const u = p.homeTenantId === t.tenantId ? homeFacts.get(p.id) : reps.find(p);

@@ -8,14 +8,17 @@ import { effectivePartnerSettings } from '../policy/partners.js';
 import { syncRepo } from '../store/repos/sync.js';
 import { usersRepo } from '../store/repos/users.js';
 import type { Db } from '../store/store.js';
-import { type CellState, isStarted, type OutboundConfiguration, type ReadinessPerson, readinessState } from './readiness.js';
-import { readinessReads } from './readinessReads.js';
+import {
+  type CellState, classify, isStarted, type OutboundConfiguration, type ReadinessPerson, Representations, readinessState, resolveOrganization,
+} from './readiness.js';
+import { findable, readinessReads } from './readinessReads.js';
 
 export interface Explanation {
   searcher: { id: string; userPrincipalName: string; tenantId: string; tenant: string };
   person: { id: string; userPrincipalName: string; displayName: string | null; homeTenantId: string };
-  /** The person's cell in the searcher's tenant. */
+  /** The person's cell in the searcher's tenant, and the user representing them there. */
   state: CellState;
+  userId: string | null;
   canFind: boolean;
   /** Sentences, most important first: the cause, then what to change. */
   reasons: string[];
@@ -82,37 +85,41 @@ function failureText(data: string): string {
 
 /** The explanation for (searcher, person); each named by user id or UPN in any tenant of the organization. */
 export async function explainReadiness(db: Db, orgRef: string, searcherRef: string, personRef: string): Promise<Explanation> {
-  const { org, report, configs } = await readinessState(db, orgRef);
+  const org = await resolveOrganization(db, orgRef);
   const tenantIds = org.tenants.map((t) => t.tenantId);
   const tenantName = (id: string) => org.tenants.find((t) => t.tenantId === id)?.displayName ?? id;
   const [searcherAt] = await readinessReads.locate(db, tenantIds, searcherRef);
   if (!searcherAt) throw errors.badRequest(`The searcher '${searcherRef}' is not a user of a tenant of this organization.`);
   const searcher = (await usersRepo.get(db, searcherAt.tenantId, searcherAt.id)) ?? (await usersRepo.get(db, searcherAt.tenantId, searcherAt.id, true));
   if (!searcher) throw errors.notFound(searcherRef);
-  // The person: a shared user by id or UPN, or any user representing one (a B2B user names its home user).
-  let person: ReadinessPerson | undefined;
-  for (const at of await readinessReads.locate(db, tenantIds, personRef)) {
-    const [u] = await readinessReads.byIds(db, at.tenantId, [at.id]);
-    const homeId = u?.homeUserId && u.homeTenantId ? u.homeUserId : at.id;
-    person ??= report.people.find((p) => p.id === homeId);
-  }
+  // The person: a user by id or UPN; a B2B user stands for its home user.
+  const [personAt] = await readinessReads.locate(db, tenantIds, personRef);
+  const [personFacts] = personAt ? await readinessReads.byIds(db, personAt.tenantId, [personAt.id]) : [];
+  const homeTenantId = personFacts?.homeTenantId && personFacts.homeUserId ? personFacts.homeTenantId : personAt?.tenantId;
+  const homeId = personFacts?.homeTenantId && personFacts.homeUserId ? personFacts.homeUserId : personAt?.id;
+  const { report, configs } = await readinessState(db, org.mtoId, {
+    personId: homeId ?? '', tenantIds: new Set([searcherAt.tenantId, ...(homeTenantId ? [homeTenantId] : [])]),
+  });
   const target = searcher.tenantId;
   const targetName = tenantName(target);
   const s = searcher.user;
   const searcherView = { id: s.id, userPrincipalName: s.userPrincipalName, tenantId: target, tenant: targetName };
+  if (!homeTenantId || !homeId) throw errors.badRequest(`The person '${personRef}' is not a user of a tenant of this organization.`);
+  let person = report.people.find((p) => p.id === homeId);
+  let cell = report.cells.find((c) => c.personId === homeId && c.tenantId === target);
+  const shared = Boolean(person);
   if (!person) {
-    const [at] = await readinessReads.locate(db, tenantIds, personRef);
-    if (!at) throw errors.badRequest(`The person '${personRef}' is not a user of a tenant of this organization.`);
-    const [u] = await readinessReads.byIds(db, at.tenantId, [at.id]);
-    const p: ReadinessPerson = { id: at.id, homeTenantId: at.tenantId, displayName: u?.displayName ?? null, userPrincipalName: u?.upn ?? personRef, mail: u?.mail ?? null };
-    const name = p.displayName ?? p.userPrincipalName;
-    const reasons = at.tenantId === target ? [] : [`${name} is not in the collaborating user set: ${tenantName(at.tenantId)} does not share ${name}.`,
-      ...(await configurationCauses(db, p, name, tenantName(at.tenantId), target, targetName, configs))];
-    return { searcher: searcherView, person: { ...p }, state: at.tenantId === target ? 'home' : 'missing', canFind: at.tenantId === target, reasons };
+    // Not (or no longer) shared: the same cell, read for this one person.
+    const [u] = await readinessReads.byIds(db, homeTenantId, [homeId]);
+    if (!u) throw errors.notFound(personRef);
+    const p: ReadinessPerson = { id: homeId, homeTenantId, displayName: u.displayName, userPrincipalName: u.upn, mail: u.mail };
+    const addresses = [...new Set([p.mail, p.userPrincipalName].filter((x): x is string => Boolean(x)))];
+    const rep = homeTenantId === target ? u : new Representations(await readinessReads.representing(db, target, homeTenantId, homeId, addresses)).find(p);
+    cell = { personId: homeId, tenantId: target, state: rep ? classify(rep, homeTenantId === target) : 'missing', findable: rep ? findable(rep) : false, userId: rep?.id ?? null };
+    person = p;
   }
   const name = person.displayName ?? person.userPrincipalName;
   const home = tenantName(person.homeTenantId);
-  const cell = report.cells.find((c) => c.personId === person.id && c.tenantId === target);
   const state: CellState = cell?.state ?? 'missing';
   const reasons: string[] = [];
   // The searcher's own rights come first: a guest cannot browse the address list at all.
@@ -131,28 +138,28 @@ export async function explainReadiness(db: Db, orgRef: string, searcherRef: stri
     searcherOk = false;
     reasons.push(`Members of ${targetName} may not read other users (defaultUserRolePermissions.allowedToReadOtherUsers is false): set it to true.`);
   }
-  const by = cell?.userId ? ` (user ${cell.userId})` : '';
+  if (!shared && person.homeTenantId !== target) reasons.push(`${name} is not in the collaborating user set: ${home} does not share ${name}.`);
   switch (state) {
     case 'home': case 'b2bMember': case 'b2bMemberPendingRedemption':
-      if (state === 'b2bMemberPendingRedemption') reasons.push(`${name} is a B2B member of ${targetName}${by} who has not redeemed the invitation yet; people search finds them already.`);
+      if (state === 'b2bMemberPendingRedemption') reasons.push(`${name} is a B2B member of ${targetName} who has not redeemed the invitation yet; people search finds them already.`);
       break;
     case 'b2bGuest':
-      reasons.push(`${name} is a Guest in ${targetName}${by}: make the userType mapping of ${home}'s configuration to ${targetName} apply Always, or PATCH ${name}'s userType to Member`
+      reasons.push(`${name} is a Guest in ${targetName}: make the userType mapping of ${home}'s configuration to ${targetName} apply Always, or PATCH ${name}'s userType to Member`
         + `${cell?.findable ? '' : ' (guests are hidden from the address list: set showInAddressList to true as well)'}.`);
       break;
     case 'hiddenFromAddressList':
-      reasons.push(`${name} is hidden from the address list in ${targetName}${by}: PATCH showInAddressList to true`
+      reasons.push(`${name} is hidden from the address list in ${targetName}: PATCH showInAddressList to true`
         + `${person.homeTenantId === target ? '' : ` (or map showInAddressList "true" with flowType Always in ${home}'s configuration)`}.`);
       break;
     case 'disabled': {
       const homeDisabled = person.homeTenantId !== target && report.cells.find((c) => c.personId === person.id && c.tenantId === person.homeTenantId)?.state === 'disabled';
-      reasons.push(`${name}'s user in ${targetName}${by} is disabled: ${homeDisabled ? `${name} is disabled at home in ${home} and sync carries it over; enable ${name} in ${home}` : 'PATCH accountEnabled to true'}.`);
+      reasons.push(`${name}'s user in ${targetName} is disabled: ${homeDisabled ? `${name} is disabled at home in ${home} and sync carries it over; enable ${name} in ${home}` : 'PATCH accountEnabled to true'}.`);
       break;
     }
     case 'softDeleted':
       reasons.push(person.homeTenantId === target
         ? `${name} is deleted in ${targetName}: restore the user from deleted items (30 days).`
-        : `${name}'s user in ${targetName}${by} is soft-deleted (unshared, out of scope, or deleted at home): share ${name} again from ${home}, or restore the user from deleted items in ${targetName}.`);
+        : `${name}'s user in ${targetName} is soft-deleted (unshared, out of scope, or deleted at home): share ${name} again from ${home}, or restore the user from deleted items in ${targetName}.`);
       if (person.homeTenantId !== target) reasons.push(...(await configurationCauses(db, person, name, home, target, targetName, configs)));
       break;
     case 'missing':
@@ -164,6 +171,6 @@ export async function explainReadiness(db: Db, orgRef: string, searcherRef: stri
   return {
     searcher: searcherView,
     person: { id: person.id, userPrincipalName: person.userPrincipalName, displayName: person.displayName, homeTenantId: person.homeTenantId },
-    state, canFind, reasons,
+    state, userId: cell?.userId ?? null, canFind, reasons,
   };
 }

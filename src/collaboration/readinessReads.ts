@@ -79,6 +79,13 @@ export const readinessReads = {
       and group_id in (${sql.join(groupIds)}) and member_type = 'user'`);
     return rows.map((r) => r.member_id);
   },
+  /** The users of a tenant that may represent one person: linked to them, or holding their mail or UPN as mail. */
+  async representing(db: Db, tenantId: string, homeTenantId: string, homeUserId: string, addresses: readonly string[]): Promise<UserFacts[]> {
+    const byMail = addresses.length ? sql` or (home_tenant_id is null and mail_lc in (${sql.join(addresses)}))` : sql.empty;
+    const rows = await run<Row>(db, sql`select ${cols} from users where tenant_id = ${tenantId}
+      and ((home_tenant_id = ${homeTenantId} and home_user_id = ${homeUserId})${byMail})`);
+    return rows.map((r) => facts(tenantId, r));
+  },
   /** The tenant holding a user id, or a UPN, among these tenants. */
   async locate(db: Db, tenantIds: readonly string[], ref: string): Promise<{ tenantId: string; id: string }[]> {
     if (!tenantIds.length) return [];

@@ -98,6 +98,7 @@ async function ensureConfiguration(ctx: ShareContext, tenantId: string, actor: A
     ] });
   }
   const wanted = new Set([...scope.users, ...scope.groups]);
+  // A scope holds at most 1,000 users and 1,000 groups (shareScope.ts), so one read covers every assignment.
   const have = await appRoleAssignmentsRepo.ofResource(db, tenantId, sp.id, '', 100_000);
   const apps = { store: ctx.store, clock: ctx.clock };
   for (const a of have) if (!wanted.has(a.principalId)) await deleteAssignment(apps, tenantId, actor, sp.id, a.id);

@@ -27,10 +27,12 @@ export const systemWrites = {
     const changes: Change[] = [];
     for (const u of updates) {
       await usersRepo.update(db, tenantId, u.record);
+      // Only the engine's own bookkeeping changed (which jobs hold the user): nothing a reader of the directory sees.
+      if (u.change === 'updated' && !u.props.length) continue;
       changes.push(u.change === 'updated'
         ? { objectType: 'user', objectId: u.record.user.id, change: 'updated', props: u.props }
         : { objectType: 'user', objectId: u.record.user.id, change: u.change });
     }
-    await changesRepo.append(db, tenantId, changes, now);
+    if (changes.length) await changesRepo.append(db, tenantId, changes, now);
   },
 };

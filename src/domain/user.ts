@@ -33,6 +33,11 @@ export interface UserRecord {
   passwordHash: string | null;
   /** Directory roles held by the user (e.g. `Global Administrator`); drives delegated writes. */
   roles: string[];
+  /**
+   * Sync jobs (of the home tenant) that provisioned or matched this B2B user: only they may deprovision it,
+   * as each Entra job deprovisions only what its own connector data store holds.
+   */
+  syncJobs?: string[];
 }
 
 const str = (max: number) => z.string().max(max).nullable();

@@ -112,7 +112,7 @@ export async function processSubjects(db: Db, rc: RunContext, ids: readonly stri
       .map((t) => [t.record.user.id, t])).values()];
     const p = plan({
       source: { id: s.id, user: s.src?.record.user ?? null, deleted: s.src?.deleted ?? true }, entitlement: e, linked: linked.get(s.id),
-      candidates, schema: rc.schema, targetDomain: rc.connector.domain, now,
+      candidates, schema: rc.schema, targetDomain: rc.connector.domain, now, jobId: rc.job.id,
     });
     plans.set(s.id, p);
     if (p.destructive && rc.holdDestructive) stage.push(s.id);

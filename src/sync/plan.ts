@@ -33,11 +33,17 @@ export interface PlanInput {
   schema: CompiledSchema;
   targetDomain: string;
   now: Date;
+  /** The job planning: it deprovisions only target users it provisioned or matched (their `syncJobs`). */
+  jobId: string;
 }
 
 export type Write =
-  | { kind: 'create'; email: string; userType: UserType; props: Record<string, unknown>; upnSource: string }
-  | { kind: 'update'; id: string; props: Record<string, unknown>; restore: boolean; adopt: boolean; upnSource: string | null }
+  | { kind: 'create'; email: string; userType: UserType; props: Record<string, unknown>; upnSource: string; claim: string }
+  | {
+    kind: 'update'; id: string; props: Record<string, unknown>; restore: boolean; adopt: boolean; upnSource: string | null;
+    /** The job taking the user into its care (recorded in the user's `syncJobs`), when it doesn't hold it yet. */
+    claim: string | null;
+  }
   | { kind: 'softDelete'; id: string };
 
 export interface Plan {
@@ -156,6 +162,9 @@ export function plan(p: PlanInput): Plan {
         return skip(linked ? 'deleted' : 'unlinked', 'NotEffectivelyEntitled', `${why} Nothing to provision.`, linked?.record.user.id);
       }
       const id = linked.record.user.id;
+      if (!linked.record.syncJobs?.includes(p.jobId)) {
+        return skip('linked', 'NotEffectivelyEntitled', 'The user is out of this configuration\'s scope, and this configuration did not provision it: it stays as it is.', id);
+      }
       // A user disabled in both tenants that then leaves the scope stays as it is (Entra's documented edge).
       if (sourceUser && sourceUser.accountEnabled === false && linked.record.user.accountEnabled === false && e.active) {
         return skip('linked', 'NotEffectivelyEntitled', 'The user is disabled in the source and the target; leaving the scope does not delete it.', id);
@@ -185,11 +194,16 @@ export function plan(p: PlanInput): Plan {
       const upnSource = want.upnSource && !upnFollows(current.userPrincipalName, want.upnSource, p.targetDomain) ? want.upnSource : null;
       if (upnSource) modified.push({ displayName: 'userPrincipalName', oldValue: current.userPrincipalName, newValue: b2bUserPrincipalName(upnSource, p.targetDomain) });
       if (linked.deleted) modified.unshift({ displayName: 'IsSoftDeleted', oldValue: 'True', newValue: 'False' });
-      if (!modified.length) return skip('linked', 'RedundantExport', 'The state of the user in both the source and target systems already match.', id);
+      const claim = linked.record.syncJobs?.includes(p.jobId) ? null : p.jobId;
+      if (!modified.length) {
+        const redundant = skip('linked', 'RedundantExport', 'The state of the user in both the source and target systems already match.', id);
+        // Nothing to change, but the user enters this job's care (Entra: the match lands in the job's connector data store).
+        return claim ? { ...redundant, write: { kind: 'update', id, props: {}, restore: false, adopt: false, upnSource: null, claim } } : redundant;
+      }
       const disabling = props.accountEnabled === false && current.accountEnabled !== false;
       return {
         action: disabling ? 'disable' : 'update', situation: linked.deleted ? 'deleted' : 'linked', destructive: disabling, targetId: id, modified,
-        write: { kind: 'update', id, props, restore: linked.deleted, adopt: false, upnSource },
+        write: { kind: 'update', id, props, restore: linked.deleted, adopt: false, upnSource, claim },
       };
     }
     // Nothing linked: look at who holds the address in the target.
@@ -219,7 +233,7 @@ export function plan(p: PlanInput): Plan {
           modified.push({ displayName: k, oldValue: showValue(t.record.user[k]), newValue: showValue(v) });
         }
       }
-      return { action: 'update', situation: 'unlinked', destructive: false, targetId: id, modified, write: { kind: 'update', id, props, restore: false, adopt: true, upnSource: null } };
+      return { action: 'update', situation: 'unlinked', destructive: false, targetId: id, modified, write: { kind: 'update', id, props, restore: false, adopt: true, upnSource: null, claim: p.jobId } };
     }
     if (!p.schema.actions.add) return skip('unmatched', 'SkipCreateDisabled', 'No matching user in the target, and the Create target object action is off.');
     if (src.accountEnabled === false) {
@@ -233,7 +247,7 @@ export function plan(p: PlanInput): Plan {
     const upnSource = want.upnSource ?? src.userPrincipalName;
     const modified = Object.entries(props).map(([k, v]) => ({ displayName: k, oldValue: null, newValue: showValue(v) }));
     modified.push({ displayName: 'userPrincipalName', oldValue: null, newValue: b2bUserPrincipalName(upnSource, p.targetDomain) });
-    return { action: 'create', situation: 'unmatched', destructive: false, modified, write: { kind: 'create', email, userType, props, upnSource } };
+    return { action: 'create', situation: 'unmatched', destructive: false, modified, write: { kind: 'create', email, userType, props, upnSource, claim: p.jobId } };
   } catch (err) {
     if (err instanceof MappingFailure) return fail(linked ? 'update' : 'create', linked ? 'linked' : 'unmatched', err.code, err.message, linked?.record.user.id);
     throw err;

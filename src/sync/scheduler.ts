@@ -79,6 +79,14 @@ export function startSyncScheduler(store: Store, clock: Clock, options: Schedule
   let pending = new Set<string>();
   let unknown = false;
   let scheduled = false;
+  // Background reads in flight; stop() waits for them so none runs on a closed store.
+  const inFlight = new Set<Promise<void>>();
+  function track(p: Promise<void>): void {
+    const t = p.catch((e) => {
+      if (!stopping) onError(e);
+    }).finally(() => inFlight.delete(t));
+    inFlight.add(t);
+  }
   async function handleChanges(): Promise<void> {
     scheduled = false;
     if (stopping) return;
@@ -102,13 +110,13 @@ export function startSyncScheduler(store: Store, clock: Clock, options: Schedule
     else unknown = true;
     if (!scheduled) {
       scheduled = true;
-      setImmediate(() => handleChanges().catch(onError));
+      setImmediate(() => track(handleChanges()));
     }
   });
-  const sweepTimer = setInterval(() => catchUp().then(() => loop.wake(), onError), options.sweepMs ?? 30_000);
+  const sweepTimer = setInterval(() => track(catchUp().then(() => loop.wake())), options.sweepMs ?? 30_000);
   sweepTimer.unref();
   // Jobs whose source moved while no process ran.
-  catchUp().then(() => loop.wake(), onError);
+  track(catchUp().then(() => loop.wake()));
 
   return {
     owner: ctx.owner,
@@ -135,6 +143,7 @@ export function startSyncScheduler(store: Store, clock: Clock, options: Schedule
     async stop() {
       stopping = true;
       unsubscribe();
+      await Promise.all([...inFlight]);
       clearInterval(sweepTimer);
       await loop.stop();
     },

@@ -32,11 +32,21 @@ export async function connectPostgres(url: string, schema?: string): Promise<Sto
     });
     await client.connect();
     await client.query(`LISTEN "${channel}"`);
+    // The store closed (or everyone unsubscribed) while this connection was being made: it must not linger
+    // and keep the process alive.
+    if (closed || hub.size === 0) {
+      await client.end().catch(() => undefined);
+      return;
+    }
     listener = client;
   };
   const reconnect = () => {
     if (closed || listener || hub.size === 0) return;
-    listen().then(() => hub.emit(null), () => setTimeout(reconnect, 1000).unref());
+    listen().then(() => {
+      if (listener) hub.emit(null);
+    }, () => {
+      if (!closed) setTimeout(reconnect, 1000).unref();
+    });
   };
   const hub: ChangeHub = new ChangeHub(reconnect, () => {
     const l = listener;

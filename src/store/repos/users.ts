@@ -48,14 +48,18 @@ export function toRow(r: UserRecord): UserRow {
     password_hash: r.passwordHash,
     created_at: u.createdDateTime,
     deleted_at: u.deletedDateTime ?? null,
-    data: JSON.stringify({ ...u, ...(extras.roles ? { '@openmto.roles': extras.roles } : {}) }),
+    data: JSON.stringify({
+      ...u, ...(extras.roles ? { '@openmto.roles': extras.roles } : {}), ...(r.syncJobs?.length ? { '@openmto.syncJobs': r.syncJobs } : {}),
+    }),
   };
 }
 
 export function fromRow(row: UserRow): UserRecord {
-  const data = JSON.parse(row.data) as User & { '@openmto.roles'?: string[] };
+  const data = JSON.parse(row.data) as User & { '@openmto.roles'?: string[]; '@openmto.syncJobs'?: string[] };
   const roles = data['@openmto.roles'] ?? [];
+  const syncJobs = data['@openmto.syncJobs'];
   delete data['@openmto.roles'];
+  delete data['@openmto.syncJobs'];
   return {
     tenantId: row.tenant_id,
     user: data,
@@ -63,14 +67,16 @@ export function fromRow(row: UserRow): UserRecord {
     homeUserId: row.home_user_id,
     passwordHash: row.password_hash,
     roles,
+    ...(syncJobs ? { syncJobs } : {}),
   };
 }
 
 /** Parses the `data` column as returned by list queries. */
 export function userFromData(data: string): User {
-  const u = JSON.parse(data) as User & { '@openmto.roles'?: string[] };
-  // Only users holding a role carry the key; deleting unconditionally would slow every parsed object.
+  const u = JSON.parse(data) as User & { '@openmto.roles'?: string[]; '@openmto.syncJobs'?: string[] };
+  // Only users holding a role (or provisioned by sync) carry the keys; deleting unconditionally would slow every parsed object.
   if (u['@openmto.roles'] !== undefined) delete u['@openmto.roles'];
+  if (u['@openmto.syncJobs'] !== undefined) delete u['@openmto.syncJobs'];
   return u;
 }
 

@@ -87,6 +87,7 @@ export function localConnector(target: { id: string; domain: string; displayName
             ...(typeof showInAddressList === 'boolean' ? { showInAddressList } : {}),
             ...(typeof accountEnabled === 'boolean' ? { accountEnabled } : {}),
           });
+          record.syncJobs = [w.claim];
           void userType;
           creates.push(record);
           results.set(it.sourceId, { ok: true, targetId: record.user.id, upn: record.user.userPrincipalName });
@@ -116,6 +117,7 @@ export function localConnector(target: { id: string; domain: string; displayName
           changed.push('externalUserState', 'externalUserStateChangeDateTime', 'identities');
         }
         if (w.restore) user.deletedDateTime = null;
+        if (w.claim && !record.syncJobs?.includes(w.claim)) record = { ...record, syncJobs: [...(record.syncJobs ?? []), w.claim] };
         updates.push({ record, props: changed, change: w.restore ? 'restored' : 'updated' });
         results.set(it.sourceId, { ok: true, targetId: cur.user.id, upn: user.userPrincipalName });
       }
