@@ -19,6 +19,7 @@ import { floorSide } from './floor.js';
 import { type ProfileSummary, summarizeFile } from './profile.js';
 import { startServer, waitForPeopleIndex } from './server.js';
 import { measureSync } from './sync.js';
+import { measureMesh } from './mesh.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     out: { type: 'string' },
+    'mesh-users': { type: 'string', default: '1000,10000' },
   },
 });
 const size = Number(args.size);
@@ -37,7 +39,7 @@ const big = Number(args.big);
 const creates = Number(args.creates);
 const skipPeers = Boolean(args['skip-peers']);
 const only = args.only ?? null;
-const steps = ['import', 'search', 'create', 'scale', 'sync'];
+const steps = ['import', 'search', 'create', 'scale', 'sync', 'mesh'];
 if (only && !steps.includes(only)) throw new Error(`--only must be one of ${steps.join(', ')}`);
 for (const [k, v] of [['size', size], ['big', big], ['creates', creates]] as const) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
@@ -291,6 +293,17 @@ async function main(): Promise<void> {
         }
       }
       results.sync = { ours, peerRowsPerSec: peers };
+    });
+  }
+  if (wanted('mesh')) {
+    await step('6. reciprocal provisioning across an organization', async () => {
+      const sizes = String(args['mesh-users']).split(',').map(Number);
+      if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--mesh-users is a comma list of positive integers');
+      const runs = [];
+      // People search under load is measured on the first (smaller) mesh: the larger one's convergence is the point there.
+      for (const [i, n] of sizes.entries()) runs.push(await measureMesh(work, 10, n, i === 0));
+      const peer = results.import?.peer?.phaseD.rows_per_s ?? (skipPeers ? undefined : (await sqlitePeer(size)).phaseD.rows_per_s);
+      results.mesh = { runs, ...(peer ? { peerRowsPerSec: peer } : {}) };
     });
   }
   results.totalSeconds = (performance.now() - started) / 1000;

@@ -123,8 +123,8 @@ async function initialCycle(store: Store, sync: SyncScheduler, n: number, label:
  */
 async function propagation(store: Store, p: Pair, n: number): Promise<{ n: number; p50_ms: number; p99_ms: number; max_ms: number; timeouts: number }> {
   let waiting: ((t: number) => void) | null = null;
-  const off = store.onChange((tenants) => {
-    if (tenants?.includes(p.b) && waiting) {
+  const off = store.onChange((tenants, bySync) => {
+    if ((tenants?.includes(p.b) || bySync.includes(p.b)) && waiting) {
       const w = waiting;
       waiting = null;
       w(performance.now());

@@ -10,8 +10,8 @@ export type { ChangeRow } from '../store/repos/changes.js';
 export const changeReader = {
   head: (db: Db, tenantId: string) => changesRepo.head(db, tenantId),
   floor: (db: Db, tenantId: string) => changesRepo.floor(db, tenantId),
-  /** Every change row of users and groups after `after` up to `upTo`, in sequence order. */
-  rows: (db: Db, tenantId: string, after: number, upTo: number, limit: number) => changesRepo.rows(db, tenantId, after, upTo, limit),
+  /** Change rows after `after` up to `upTo`, in sequence order, without the rows of the tenant's B2B users. */
+  internalRows: (db: Db, tenantId: string, after: number, upTo: number) => changesRepo.internalRows(db, tenantId, after, upTo),
   /** Objects of one type changed in (after, upTo], once each, in id order (delta pages by object). */
   changedObjects: changesRepo.changedObjects,
   /** The change rows of these objects in (after, upTo]. */

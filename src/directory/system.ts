@@ -20,7 +20,7 @@ export const systemWrites = {
   async createUsers(db: Db, tenantId: string, records: readonly UserRecord[], now: string): Promise<void> {
     if (!records.length) return;
     await usersRepo.insert(db, tenantId, records);
-    await changesRepo.append(db, tenantId, records.map((r) => ({ objectType: 'user', objectId: r.user.id, change: 'created' })), now);
+    await changesRepo.append(db, tenantId, records.map((r) => ({ objectType: 'user', objectId: r.user.id, change: 'created' })), now, true);
   },
   async updateUsers(db: Db, tenantId: string, updates: readonly SystemUpdate[], now: string): Promise<void> {
     if (!updates.length) return;
@@ -33,6 +33,6 @@ export const systemWrites = {
         ? { objectType: 'user', objectId: u.record.user.id, change: 'updated', props: u.props }
         : { objectType: 'user', objectId: u.record.user.id, change: u.change });
     }
-    if (changes.length) await changesRepo.append(db, tenantId, changes, now);
+    if (changes.length) await changesRepo.append(db, tenantId, changes, now, true);
   },
 };

@@ -106,6 +106,8 @@ export function startSyncScheduler(store: Store, clock: Clock, options: Schedule
     for (const j of await syncRepo.behind(store.db)) await queue(j.tenantId, [j.id]);
   }
   const unsubscribe = store.onChange((tenantIds) => {
+    // The engine's own exports (reported apart) are B2B users no job provisions onward: nothing to wake for.
+    if (tenantIds && !tenantIds.length) return;
     if (tenantIds) for (const t of tenantIds) pending.add(t);
     else unknown = true;
     if (!scheduled) {

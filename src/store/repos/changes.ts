@@ -32,8 +32,11 @@ export interface ChangeRow {
 }
 
 export const changesRepo = {
-  /** Appends changes; returns the tenant's new high-water sequence. */
-  async append(db: Db, tenantId: string, changes: readonly Change[], at: string): Promise<number> {
+  /**
+   * Appends changes; returns the tenant's new high-water sequence. `bySync`: the sync engine's own exports
+   * (B2B users, never provisioned onward), which the store does not announce to the sync scheduler.
+   */
+  async append(db: Db, tenantId: string, changes: readonly Change[], at: string, bySync = false): Promise<number> {
     if (!changes.length) return changesRepo.head(db, tenantId);
     // Incrementing the tenant's counter locks its row until commit (PostgreSQL), so per-tenant sequence
     // order is commit order; SQLite writers are serialized by BEGIN IMMEDIATE already. The same update
@@ -43,7 +46,7 @@ export const changesRepo = {
     const [row] = await run<{ change_seq: number | string }>(db, sql`update tenants set change_seq = change_seq + ${changes.length},
       object_count = object_count + ${grown} where id = ${tenantId} returning change_seq`);
     if (!row) throw new Error(`tenant ${tenantId} does not exist`);
-    markChanged(db, tenantId);
+    markChanged(db, tenantId, bySync);
     const first = Number(row.change_seq) - changes.length + 1;
     const tuples = changes.map((c, i) =>
       sql`(${tenantId}, ${first + i}, ${c.objectType}, ${c.objectId}, ${c.change}, ${c.props ? JSON.stringify(c.props) : null}, ${at})`);
@@ -97,10 +100,19 @@ export const changesRepo = {
       .where('seq', '>', after).where('seq', '<=', upTo).where('object_id', 'in', ids).orderBy('seq').execute();
     return rows.map((r) => ({ ...r, seq: Number(r.seq), props: r.props ? (JSON.parse(r.props) as string[]) : null }));
   },
-  /** Change-log rows of users and groups in (after, upTo], in sequence order (the sync engine's incremental read). */
-  async rows(db: Db, tenantId: string, after: number, upTo: number, limit: number): Promise<ChangeRow[]> {
-    const rows = await db.selectFrom('change_log').select(['seq', 'object_type', 'object_id', 'change', 'props'])
-      .where('tenant_id', '=', tenantId).where('seq', '>', after).where('seq', '<=', upTo).orderBy('seq').limit(literalLimit(limit)).execute();
+  /**
+   * Change-log rows in (after, upTo], in sequence order, leaving out rows of users that are B2B users of the
+   * tenant (a home link, or created by invitation): the sync engine's incremental read, which provisions
+   * internal users only. In a mesh most of a tenant's changes are other tenants' users arriving; skipping
+   * them here costs an index probe a row instead of loading each one. Rows of users purged since are kept.
+   */
+  async internalRows(db: Db, tenantId: string, after: number, upTo: number): Promise<ChangeRow[]> {
+    const rows = await run<{ seq: number | string; object_type: string; object_id: string; change: string; props: string | null }>(db, sql`
+      select c.seq, c.object_type, c.object_id, c.change, c.props from change_log c
+      left join users u on c.object_type = 'user' and u.tenant_id = c.tenant_id and u.id = c.object_id
+      where c.tenant_id = ${tenantId} and c.seq > ${after} and c.seq <= ${upTo}
+        and (c.object_type <> 'user' or u.id is null or (u.home_tenant_id is null and (u.creation_type is null or u.creation_type <> 'invitation')))
+      order by c.seq`);
     return rows.map((r) => ({ seq: Number(r.seq), objectType: r.object_type, objectId: r.object_id, change: r.change, props: r.props ? JSON.parse(r.props) : null }));
   },
   /** The stored JSON of these objects (live and soft-deleted). */
