@@ -16,7 +16,10 @@ const SYNC = '~';
 
 export function markChanged(handle: object, tenantId: string, bySync = false): void {
   let set = marks.get(handle);
-  if (!set) marks.set(handle, (set = new Set()));
+  if (!set) {
+    set = new Set();
+    marks.set(handle, set);
+  }
   if (bySync) {
     if (!set.has(tenantId)) set.add(SYNC + tenantId);
   } else {
