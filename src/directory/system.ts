@@ -16,14 +16,23 @@ export interface SystemUpdate {
   change: 'updated' | 'restored' | 'softDeleted';
 }
 
+/** Change-log sequences (from, to] of one tenant; contiguous, since appending locks the tenant's row until commit. */
+export interface SeqRange {
+  from: number;
+  to: number;
+}
+
 export const systemWrites = {
-  async createUsers(db: Db, tenantId: string, records: readonly UserRecord[], now: string): Promise<void> {
-    if (!records.length) return;
+  /** Returns the change-log sequences written, (from, to], or null for none. */
+  async createUsers(db: Db, tenantId: string, records: readonly UserRecord[], now: string): Promise<SeqRange | null> {
+    if (!records.length) return null;
     await usersRepo.insert(db, tenantId, records);
-    await changesRepo.append(db, tenantId, records.map((r) => ({ objectType: 'user', objectId: r.user.id, change: 'created' })), now, true);
+    const to = await changesRepo.append(db, tenantId, records.map((r) => ({ objectType: 'user', objectId: r.user.id, change: 'created' })), now, true);
+    return { from: to - records.length, to };
   },
-  async updateUsers(db: Db, tenantId: string, updates: readonly SystemUpdate[], now: string): Promise<void> {
-    if (!updates.length) return;
+  /** Returns the change-log sequences written, (from, to], or null for none. */
+  async updateUsers(db: Db, tenantId: string, updates: readonly SystemUpdate[], now: string): Promise<SeqRange | null> {
+    if (!updates.length) return null;
     const changes: Change[] = [];
     for (const u of updates) {
       await usersRepo.update(db, tenantId, u.record);
@@ -33,6 +42,8 @@ export const systemWrites = {
         ? { objectType: 'user', objectId: u.record.user.id, change: 'updated', props: u.props }
         : { objectType: 'user', objectId: u.record.user.id, change: u.change });
     }
-    if (changes.length) await changesRepo.append(db, tenantId, changes, now, true);
+    if (!changes.length) return null;
+    const to = await changesRepo.append(db, tenantId, changes, now, true);
+    return { from: to - changes.length, to };
   },
 };

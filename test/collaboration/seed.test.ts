@@ -109,7 +109,36 @@ for (const dialect of dialects()) {
       }
     });
 
-    // People search (Annie's search in A finds Bob, Barbara and Charlie) and the readiness report are checked here.
+    /** Annie's people search in A, with her own delegated token (Graph's people API). */
+    const annieFinds = async (query: string) => {
+      const annie = graphClient(ts, await ts.userToken(tenants.A.tenantId, users.annie!));
+      const page = await annie.api('/me/people').search(query).top(25).get();
+      return (page.value as { displayName: string; personType: { subclass: string } }[]);
+    };
+    const readiness = async () => {
+      const r = await ts.request('GET', `/operator/v1/organizations/${tenants.A.tenantId}/readiness`, { token: key() });
+      assert.equal(r.status, 200, r.text);
+      return r.body as { people: { id: string; displayName: string }[]; tenants: { tenantId: string; coverage: number }[]; cells: { personId: string; tenantId: string; state: string }[] };
+    };
+    const cell = (rep: Awaited<ReturnType<typeof readiness>>, name: string, t: 'A' | 'B' | 'C') =>
+      rep.cells.find((c) => c.tenantId === tenants[t].tenantId && c.personId === rep.people.find((p) => p.displayName === name)?.id)?.state;
+
+    test("step 3b: Annie's people search in A finds Bob, Barbara and Charlie; the readiness report explains Charlie's Guest in A", async () => {
+      for (const [query, name] of [['Bob', 'Bob Brown'], ['Barbara', 'Barbara Baker'], ['Charlie', 'Charlie Clark']] as const) {
+        const found = await annieFinds(query);
+        assert.ok(found.some((p) => p.displayName === name), `Annie finds ${name}`);
+      }
+      const bob = (await annieFinds('Bob')).find((p) => p.displayName === 'Bob Brown')!;
+      assert.equal(bob.personType.subclass, 'ExternalMember', 'a B2B member is marked apart from internal members');
+      const rep = await readiness();
+      assert.deepEqual(['A', 'B', 'C'].map((t) => cell(rep, 'Bob Brown', t as 'A')), ['b2bMember', 'home', 'b2bMember']);
+      assert.equal(cell(rep, 'Charlie Clark', 'A'), 'b2bGuest');
+      const why = await ts.request('GET', `/operator/v1/organizations/${tenants.A.tenantId}/readiness/explain?searcher=${encodeURIComponent(users.annie!.userPrincipalName)}&person=${encodeURIComponent(users.charlie!.userPrincipalName)}`, { token: key() });
+      assert.equal(why.status, 200, why.text);
+      assert.equal(why.body.state, 'b2bGuest');
+      assert.match(why.body.reasons.join(' '), /Guest/);
+      assert.match(why.body.reasons.join(' '), /userType/);
+    });
 
     test('step 4: Barbara unshared → soft-deleted in A and C', async () => {
       await share('B', ['bob']);
@@ -121,6 +150,9 @@ for (const dialect of dialects()) {
         const deleted = await as[t].api('/directory/deletedItems/microsoft.graph.user').get();
         assert.ok((deleted.value as { displayName: string }[]).some((u) => u.displayName === 'Barbara Baker'), `Barbara is in ${t}'s deleted items`);
       }
+      assert.equal((await annieFinds('Barbara')).some((p) => p.displayName === 'Barbara Baker'), false, "Barbara is gone from Annie's search");
+      const rep = await readiness();
+      assert.equal(rep.people.some((p) => p.displayName === 'Barbara Baker'), false, 'Barbara left the collaborating user set');
     });
 
     test('step 5: with the Delete action off on B\'s MTO_Sync_ jobs, Barbara unshared stays', async () => {

@@ -1,7 +1,7 @@
 // The sync engine's rows: jobs (one per synchronization job), the objects a job holds back (escrowed
 // failures, deletions staged by the accidental-deletion guard) and the provisioning log.
 import type { Selectable } from 'kysely';
-import { literalLimit, run, sql } from '../query/sqlText.js';
+import { dialectOf, literalLimit, run, sql } from '../query/sqlText.js';
 import type { SyncJobRow } from '../schema.js';
 import type { Db } from '../store.js';
 
@@ -123,6 +123,21 @@ export const syncRepo = {
       where j.schedule_state = 'Active' and (t.change_seq > j.watermark or j.phase = 'initial' or j.cycle is not null) and not exists (select 1 from work_items w
       where w.tenant_id = j.tenant_id and w.queue = 'sync' and w.id = j.id)`);
     return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id }));
+  },
+  /**
+   * Moves the tenant's caught-up jobs (watermark exactly `from`, no pass under way) past sequences (from, to]
+   * that hold only the sync engine's exports into the tenant. A job being run elsewhere is skipped rather than
+   * waited for (PostgreSQL: SKIP LOCKED; two jobs exporting into each other's sources must not deadlock); it
+   * reads the range itself, as it would have anyway.
+   */
+  async skipExports(db: Db, tenantId: string, from: number, to: number): Promise<void> {
+    let q = db.selectFrom('sync_jobs').select('id').where('tenant_id', '=', tenantId).where('watermark', '=', from)
+      .where('up_to', 'is', null).where('phase', '=', 'incremental');
+    if (dialectOf(db) === 'postgres') q = q.forUpdate().skipLocked();
+    const ids = (await q.execute()).map((r) => r.id);
+    if (ids.length) {
+      await db.updateTable('sync_jobs').set({ watermark: to }).where('tenant_id', '=', tenantId).where('id', 'in', ids).where('watermark', '=', from).execute();
+    }
   },
   /** The lowest watermark of a source tenant's active jobs: change-log history above it must stay. */
   async minActiveWatermark(db: Db, tenantId: string): Promise<number | null> {

@@ -5,6 +5,7 @@ import { newB2bUser } from '../../b2b/factory.js';
 import { acceptedIdentities } from '../../b2b/redemption.js';
 import { proxyAddressesFor, type UserRecord } from '../../domain/user.js';
 import { type SystemUpdate, systemWrites } from '../../directory/system.js';
+import { syncRepo } from '../../store/repos/sync.js';
 import { syncReads } from '../../store/repos/syncReads.js';
 import type { Db } from '../../store/store.js';
 import type { TargetUser } from '../plan.js';
@@ -121,8 +122,13 @@ export function localConnector(target: { id: string; domain: string; displayName
         updates.push({ record, props: changed, change: w.restore ? 'restored' : 'updated' });
         results.set(it.sourceId, { ok: true, targetId: cur.user.id, upn: user.userPrincipalName });
       }
-      await systemWrites.createUsers(db, target.id, creates, now);
-      await systemWrites.updateUsers(db, target.id, updates, now);
+      const created = await systemWrites.createUsers(db, target.id, creates, now);
+      const updated = await systemWrites.updateUsers(db, target.id, updates, now);
+      // These rows are B2B users, which the target's own outbound jobs would only read and skip: a job that had
+      // read everything before them moves past them now (otherwise a mesh's every export would be read N−1 times).
+      const from = created?.from ?? updated?.from;
+      const to = updated?.to ?? created?.to;
+      if (from !== undefined && to !== undefined) await syncRepo.skipExports(db, target.id, from, to);
       return results;
     },
   };
