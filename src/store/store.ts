@@ -1,6 +1,6 @@
 // The store: a Kysely handle per dialect, one migration history, and the transaction boundary every
 // mutation goes through. Repositories (repos/) are written once against Kysely and run on both dialects.
-import { type Kysely, Migrator } from 'kysely';
+import { type Kysely, Migrator, sql } from 'kysely';
 import { migrationProvider } from './migrations.js';
 import type { ChangeListener } from './changeEvents.js';
 import type { Database } from './schema.js';
@@ -46,5 +46,22 @@ export async function migrate(db: Db, schema?: string): Promise<void> {
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`);
+  }
+}
+
+/**
+ * Runs `fn` inside a savepoint of the caller's transaction: if it throws, only its writes are undone and the
+ * transaction goes on (PostgreSQL would otherwise refuse every later statement of the aborted transaction).
+ */
+export async function inSavepoint<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  await sql`SAVEPOINT openmto_sp`.execute(db);
+  try {
+    const r = await fn();
+    await sql`RELEASE SAVEPOINT openmto_sp`.execute(db);
+    return r;
+  } catch (e) {
+    await sql`ROLLBACK TO SAVEPOINT openmto_sp`.execute(db);
+    await sql`RELEASE SAVEPOINT openmto_sp`.execute(db);
+    throw e;
   }
 }

@@ -15,10 +15,10 @@ import { servicePrincipalsRepo } from '../store/repos/servicePrincipals.js';
 import { syncRepo, type SyncJobRecord } from '../store/repos/sync.js';
 import { syncReads } from '../store/repos/syncReads.js';
 import { type WorkItem, workRepo } from '../store/repos/work.js';
-import type { Db, Store } from '../store/store.js';
+import { type Db, inSavepoint, type Store } from '../store/store.js';
 import { type Counts, noCounts, type Outcome, processSubjects, type RunContext } from './batch.js';
 import { localConnector } from './connectors/local.js';
-import type { TargetConnector } from './connectors/connector.js';
+import type { ExportResult, TargetConnector } from './connectors/connector.js';
 import { interpretSecrets, type Quarantine, type QuarantineReason, type SyncError, type SyncStatus, type TaskExecution } from './model.js';
 import { checkSyncPolicies } from './policyCheck.js';
 import { compiledSchemaOf } from './schema.js';
@@ -331,15 +331,11 @@ async function isolatedStep(db: Db, ctx: EngineContext, rc: RunContext, job: Syn
     ...original,
     lookup: original.lookup.bind(original),
     async export(d, sourceTenantId, items, now) {
-      const out = new Map<string, import('./connectors/connector.js').ExportResult>();
+      const out = new Map<string, ExportResult>();
       for (const it of items) {
-        await sqlRaw(d, 'SAVEPOINT sync_object');
         try {
-          for (const [k, v] of await original.export(d, sourceTenantId, [it], now)) out.set(k, v);
-          await sqlRaw(d, 'RELEASE SAVEPOINT sync_object');
+          for (const [k, v] of await inSavepoint(d, () => original.export(d, sourceTenantId, [it], now))) out.set(k, v);
         } catch (e) {
-          await sqlRaw(d, 'ROLLBACK TO SAVEPOINT sync_object');
-          await sqlRaw(d, 'RELEASE SAVEPOINT sync_object');
           out.set(it.sourceId, { ok: false, code: 'ExportFailed', message: `The target refused the write: ${(e as Error).message.slice(0, 300)}` });
         }
       }
@@ -351,11 +347,6 @@ async function isolatedStep(db: Db, ctx: EngineContext, rc: RunContext, job: Syn
   } finally {
     rc.connector = original;
   }
-}
-
-async function sqlRaw(db: Db, text: string): Promise<void> {
-  const { sql } = await import('kysely');
-  await sql.raw(text).execute(db);
 }
 
 /** Pages through held objects of one state, re-evaluating them (deletes allowed when `execute`). */

@@ -8,16 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import { systemClock } from '../../src/domain/clock.js';
 import { openStore } from '../../src/store/store.js';
 import { startSyncScheduler } from '../../src/sync/index.js';
-import { cliRun } from '../helpers/cli.js';
+import { cliOk, cliRun } from '../helpers/cli.js';
 
 describe('openmto sync', () => {
   let dir: string;
   const env = { OPENMTO_DATABASE_URL: '' };
-  const ok = async (...args: string[]) => {
-    const r = await cliRun(env, ...args, '--data', dir);
-    assert.equal(r.code, 0, `openmto ${args.join(' ')}: ${r.stderr}`);
-    return r;
-  };
+  const ok = cliOk(env, () => dir);
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'openmto-cli-sync-'));
     await ok('tenant', 'create', '--name', 'Alpha', '--domain', 'alpha.cli.test', '--json');

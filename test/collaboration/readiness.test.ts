@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@microsoft/microsoft-graph-client';
-import { cliRun } from '../helpers/cli.js';
-import { dialects, graphClient, startTestServer, type TestServer, type TestTenant, type TestUser } from '../helpers/harness.js';
+import { cliOk, cliRun } from '../helpers/cli.js';
+import { dialects, graphClient, startTestServer, type TestServer, type TestTenant, type TestUser, eventually } from '../helpers/harness.js';
 import { assign, b2bUsersIn, configure, jobAction, settle } from '../helpers/sync.js';
 
 const MTO = '/tenantRelationships/multiTenantOrganization';
@@ -17,16 +17,6 @@ const CTAP = '/policies/crossTenantAccessPolicy';
 type Cell = { personId: string; tenantId: string; state: string; findable: boolean; userId: string | null };
 type Report = { mtoId: string; people: { id: string; displayName: string }[]; tenants: { tenantId: string; coverage: number; findable: number; people: number }[]; cells: Cell[] };
 type Explanation = { canFind: boolean; state: string; reasons: string[] };
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, ms = 8000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() - start > ms) throw new Error(`${what}: not reached within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 for (const dialect of dialects()) {
   describe(`readiness (${dialect})`, () => {
@@ -202,11 +192,7 @@ for (const dialect of dialects()) {
 describe('openmto readiness', () => {
   let dir: string;
   const env = { OPENMTO_DATABASE_URL: '' };
-  const ok = async (...args: string[]) => {
-    const r = await cliRun(env, ...args, '--data', dir);
-    assert.equal(r.code, 0, `openmto ${args.join(' ')}: ${r.stderr}`);
-    return r;
-  };
+  const ok = cliOk(env, () => dir);
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'openmto-cli-readiness-'));
     await ok('tenant', 'create', '--name', 'Alpha', '--domain', 'alpha.ready.test');

@@ -13,21 +13,11 @@ import { systemClock } from '../../src/domain/clock.js';
 import { startServer } from '../../src/server.js';
 import { syncRepo } from '../../src/store/repos/sync.js';
 import { tenantsRepo } from '../../src/store/repos/tenants.js';
-import { dialects, fixtureTls, graphClient, startTestServer, type TestServer, type TestTenant, type TestUser } from '../helpers/harness.js';
+import { dialects, fixtureTls, graphClient, startTestServer, type TestServer, type TestTenant, type TestUser, eventually } from '../helpers/harness.js';
 import { settle } from '../helpers/sync.js';
 
 const MTO = '/tenantRelationships/multiTenantOrganization';
 const CTAP = '/policies/crossTenantAccessPolicy';
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, ms = 8000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() - start > ms) throw new Error(`${what}: not reached within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Person = { given: string; surname: string; alias: string; home: 'A' | 'B' | 'C'; admin?: boolean };
 const seed: Person[] = [

@@ -10,21 +10,11 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { groupsRepo } from '../../src/store/repos/groups.js';
 import { cliRun } from '../helpers/cli.js';
-import { dialects, graphClient, startTestServer, type TestServer, type TestTenant, type TestUser } from '../helpers/harness.js';
+import { dialects, graphClient, startTestServer, type TestServer, type TestTenant, type TestUser, eventually } from '../helpers/harness.js';
 import { assign, b2bUsersIn, configure, securityGroup, settle } from '../helpers/sync.js';
 
 const MTO = '/tenantRelationships/multiTenantOrganization';
 const CTAP = '/policies/crossTenantAccessPolicy';
-
-async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, ms = 8000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() - start > ms) throw new Error(`${what}: not reached within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Sharing = { users: string[]; groups: string[]; configurations: { targetTenantId: string; servicePrincipalId: string; jobId: string; state: string }[] };
 

@@ -27,3 +27,12 @@ export async function cliRun(env: Record<string, string>, ...args: string[]): Pr
     Object.assign(process.env, saved);
   }
 }
+
+/** `openmto … --data dir` that must succeed (exit 0); the assertion names the command and its stderr. */
+export function cliOk(env: Record<string, string>, dir: () => string) {
+  return async (...args: string[]): Promise<CliRun> => {
+    const r = await cliRun(env, ...args, '--data', dir());
+    if (r.code !== 0) throw new Error(`openmto ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r;
+  };
+}

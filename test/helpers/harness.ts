@@ -220,3 +220,14 @@ export async function iterateAll(client: Client, first: PageCollection): Promise
 }
 
 export const newId = () => randomUUID();
+
+/** Polls `check` every 50 ms until it returns something truthy; fails naming `what` after `ms`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, ms = 8000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() - start > ms) throw new Error(`${what}: not reached within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
