@@ -3,7 +3,7 @@
 // at --origin, the address invitees reach this server at.
 import { type Command, Option } from 'commander';
 import { DEFAULT_PORT } from '../config.js';
-import { dataOption, withTenant } from './common.js';
+import { dataOption, notFoundError, usageError, withTenant } from './common.js';
 import { createInvitation, type Invitation } from '../b2b/invitations.js';
 import { systemClock } from '../domain/clock.js';
 import { usersRepo } from '../store/repos/users.js';
@@ -41,7 +41,7 @@ export function registerInviteCommands(program: Command): void {
     .addOption(new Option('--type <type>', 'userType of the B2B user').choices(['Guest', 'Member']).default('Guest'))
     .option('--name <displayName>', 'display name of the B2B user')
     .action(async (o: Common & { email?: string; type: string; name?: string }) => {
-      if (!o.email) throw new Error("required option '--email <address>' not specified");
+      if (!o.email) throw usageError("required option '--email <address>' not specified");
       const body = {
         invitedUserEmailAddress: o.email, inviteRedirectUrl: redirectFor(o), invitedUserType: o.type,
         ...(o.name ? { invitedUserDisplayName: o.name } : {}),
@@ -57,9 +57,9 @@ export function registerInviteCommands(program: Command): void {
       const o = cmd.optsWithGlobals<Common & { user: string; email?: string }>();
       const inv = await inTenant(o, async (store, tenantId) => {
         const user = await usersRepo.get(store.db, tenantId, o.user);
-        if (!user) throw new Error(`user '${o.user}' does not exist in tenant '${o.tenant}'`);
+        if (!user) throw notFoundError(`user '${o.user}' does not exist in tenant '${o.tenant}'`);
         const email = o.email ?? (typeof user.user.mail === 'string' ? user.user.mail : undefined);
-        if (!email) throw new Error('the user has no mail; pass --email');
+        if (!email) throw usageError('the user has no mail; pass --email');
         const body = { invitedUserEmailAddress: email, inviteRedirectUrl: redirectFor(o), resetRedemption: true, invitedUser: { id: user.user.id } };
         return createInvitation({ store, clock: systemClock }, tenantId, 'operator', body, o.origin);
       });

@@ -6,13 +6,14 @@ import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DEFAULT_PORT, databaseUrlFor, trustProxyFromEnv } from '../config.js';
 import { systemClock } from '../domain/clock.js';
-import { isDomainError } from '../domain/errors.js';
 import { importUsers } from '../directory/import.js';
 import { createApp, createTenant, deleteTenant } from '../identity/tenants.js';
 import { tenantsRepo } from '../store/repos/tenants.js';
 import { printBanner } from './banner.js';
-import { dataOption, out, withStore, withTenant } from './common.js';
+import { dataOption, EXIT, EXIT_CODES_HELP, out, reportError, withStore, withTenant } from './common.js';
 import { registerBackupCommands } from './backup.js';
+import { registerDirectoryCommands } from './directory.js';
+import { addExamples } from './examples.js';
 import { registerInviteCommands } from './invite.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerMtoCommands } from './mto.js';
@@ -108,9 +109,9 @@ export function buildProgram(): Command {
       out(Boolean(o.json), created, () => `app ${created.clientId}${created.clientSecret ? `\nsecret: ${created.clientSecret}` : ''}`);
     });
 
-  program
-    .command('user')
-    .description('users')
+  const users = program.command('users').alias('user').description('users of a tenant: list, show, convert, import');
+  registerDirectoryCommands(program, users);
+  users
     .command('import')
     .description('bulk import users from a JSON Lines file of Graph user bodies')
     .requiredOption('--tenant <tenant>', 'tenant id or domain')
@@ -133,6 +134,16 @@ export function buildProgram(): Command {
   registerSyncCommands(program);
   registerShareCommands(program);
   registerReadinessCommands(program);
+  addExamples(program);
+  program.addHelpText('after', `
+Examples:
+  openmto serve
+  openmto tenant list
+  openmto import users.csv --tenant tenanta.openmto.test --dry-run
+  openmto sync status --tenant tenanta.openmto.test --json
+  openmto <command> --help
+${EXIT_CODES_HELP}
+Every command takes --json (one JSON document on stdout; errors as {"error":{code,message}} on stderr). docs/cli.md has them all.`);
   return program;
 }
 
@@ -195,12 +206,11 @@ export async function runCli(argv: readonly string[], options: { capture?: boole
     code = Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) {
-      // Commander has printed its message (and help after an error); --version and --help exit 0.
-      code = e.exitCode;
+      // Commander has printed its message (and help after an error); --help and --version exit 0, the
+      // rest are usage errors.
+      code = e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.usage;
     } else {
-      const message = isDomainError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
-      process.stderr.write(`openmto: ${message}\n`);
-      code = 1;
+      code = reportError(e, argv.includes('--json'));
     }
   } finally {
     restore();

@@ -3,12 +3,12 @@
 // command queued are run before it exits (a server running on the same data may claim them first; the
 // claim is safe either way), so `join` and `leave` print their outcome.
 import { type Command, Option } from 'commander';
-import { type CommonOptions, dataOption, out, withTenant } from './common.js';
+import { type CommonOptions, dataOption, notFoundError, out, table, withTenant } from './common.js';
 import type { Actor } from '../directory/access.js';
 import { systemClock } from '../domain/clock.js';
 import { isGuid } from '../domain/cross-tenant-policy.js';
 import {
-  addMember, createOrganization, getJoinRequest, getOrganization, listMembers, type MtoContext, removeMember, requestJoin,
+  addMember, changeRole, createOrganization, getJoinRequest, getOrganization, listMembers, type MtoContext, removeMember, requestJoin,
 } from '../mto/organization.js';
 import { runDueTransitions } from '../mto/transitions.js';
 import { tenantsRepo } from '../store/repos/tenants.js';
@@ -39,7 +39,7 @@ async function tenantRef(ctx: MtoContext, ref: string): Promise<{ id: string; di
   const hosted = await tenantsRepo.find(ctx.store.db, ref);
   if (hosted) return { id: hosted.id, displayName: hosted.displayName };
   if (isGuid(ref)) return { id: ref.toLowerCase(), displayName: null };
-  throw new Error(`'${ref}' is neither a tenant id nor the domain of a tenant hosted here`);
+  throw notFoundError(`'${ref}' is neither a tenant id nor the domain of a tenant hosted here`);
 }
 
 async function show(ctx: MtoContext, tenantId: string, actor: Actor) {
@@ -114,6 +114,37 @@ export function registerMtoCommands(program: Command): void {
   common(mto.command('show').description('the organization, its tenants and this tenant\'s join request'))
     .action(async (o: Common) => {
       const s = await inTenant(o, (ctx, t, actor) => show(ctx, t, actor));
+      out(o.json, s, () => describe(s));
+    });
+  common(mto.command('pending').description('tenants added to the organization that have not joined yet (and failed transitions)'))
+    .action(async (o: Common) => {
+      const s = await inTenant(o, (ctx, t, actor) => show(ctx, t, actor));
+      const pending = s.tenants.filter((m) => m.state === 'pending' || m.transitionDetails?.status === 'failed');
+      out(o.json, pending, () => table(pending, [['tenantId', (m) => m.tenantId], ['displayName', (m) => m.displayName], ['role', (m) => m.role],
+        ['state', (m) => m.state], ['addedDateTime', (m) => m.addedDateTime], ['transition', (m) => m.transitionDetails ? `${m.transitionDetails.status}${m.transitionDetails.details ? `: ${m.transitionDetails.details}` : ''}` : '-']],
+      'no pending tenants'));
+    });
+
+  common(mto.command('set-role').description("change a tenant's role (owners only; a pending tenant gets the role when it joins)"))
+    .requiredOption('--member <tenant>', 'tenant id, or domain of a tenant hosted here')
+    .addOption(new Option('--role <role>', 'the new role').choices(['member', 'owner']).makeOptionMandatory())
+    .action(async (o: Common & { member: string; role: string }) => {
+      const s = await inTenant(o, async (ctx, t, actor) => {
+        await changeRole(ctx, t, actor, (await tenantRef(ctx, o.member)).id, { role: o.role });
+        await runDueTransitions(ctx);
+        return show(ctx, t, actor);
+      });
+      out(o.json, s, () => describe(s));
+    });
+
+  common(mto.command('remove').description('remove another tenant from the organization (owners only)'))
+    .requiredOption('--member <tenant>', 'tenant id, or domain of a tenant hosted here')
+    .action(async (o: Common & { member: string }) => {
+      const s = await inTenant(o, async (ctx, t, actor) => {
+        await removeMember(ctx, t, actor, (await tenantRef(ctx, o.member)).id);
+        await runDueTransitions(ctx);
+        return show(ctx, t, actor);
+      });
       out(o.json, s, () => describe(s));
     });
 }

@@ -2,7 +2,7 @@
 // thin over the same functions the Graph routes call. Each write is one transaction.
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
-import { type CommonOptions, dataOption, out, withTenant } from './common.js';
+import { type CommonOptions, dataOption, notFoundError, out, usageError, withTenant } from './common.js';
 import { systemClock } from '../domain/clock.js';
 import { isGuid } from '../domain/cross-tenant-policy.js';
 import { getAuthorizationPolicy, patchAuthorizationPolicy } from '../policy/authorization.js';
@@ -25,7 +25,7 @@ function inTenant<T>(o: Common, fn: (db: Db, tenantId: string, at: string, store
 async function partnerId(db: Db, ref: string): Promise<string> {
   if (isGuid(ref)) return ref.toLowerCase();
   const hosted = await tenantsRepo.find(db, ref);
-  if (!hosted) throw new Error(`'${ref}' is neither a tenant id nor the domain of a tenant hosted here`);
+  if (!hosted) throw notFoundError(`'${ref}' is neither a tenant id nor the domain of a tenant hosted here`);
   return hosted.id;
 }
 
@@ -36,7 +36,7 @@ async function readBody(body: string | undefined): Promise<Record<string, unknow
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw new Error('--body is not valid JSON');
+    throw usageError('--body is not valid JSON');
   }
 }
 
@@ -44,7 +44,7 @@ const tristate = (v: string): boolean | null => {
   if (v === 'true') return true;
   if (v === 'false') return false;
   if (v === 'inherit' || v === 'null') return null;
-  throw new Error(`expected true, false or inherit, got '${v}'`);
+  throw usageError(`expected true, false or inherit, got '${v}'`);
 };
 
 const common = (c: Command) =>
@@ -102,7 +102,7 @@ export function registerPolicyCommands(program: Command): void {
             outboundAllowed: o.autoRedeemOutbound !== undefined ? tristate(o.autoRedeemOutbound) : (current?.outboundAllowed ?? null),
           };
         }
-        if (!Object.keys(body).length) throw new Error('nothing to set: give --body or an --auto-redeem-* option');
+        if (!Object.keys(body).length) throw usageError('nothing to set: give --body or an --auto-redeem-* option');
         return patchPartner(db, t, id, body, at);
       });
       const c = result.automaticUserConsentSettings;
@@ -165,7 +165,7 @@ export function registerPolicyCommands(program: Command): void {
       const body = await readBody(o.body);
       if (o.guestRole) body.guestUserRoleId = guestRoles[o.guestRole];
       if (o.invitesFrom) body.allowInvitesFrom = o.invitesFrom;
-      if (!Object.keys(body).length) throw new Error('nothing to set: give --body, --guest-role or --invites-from');
+      if (!Object.keys(body).length) throw usageError('nothing to set: give --body, --guest-role or --invites-from');
       const result = await inTenant(o, (db, t, at) => patchAuthorizationPolicy(db, t, body, at));
       out(o.json, result, () => `updated: guestUserRoleId ${result.guestUserRoleId}, allowInvitesFrom ${result.allowInvitesFrom}`);
     });

@@ -2,7 +2,7 @@
 // or CSV), and why one user does not find another; the same use cases as /operator/v1/organizations/{id}/readiness.
 import type { Command } from 'commander';
 import { explainReadiness, type ReadinessReport, readinessCsv, readinessReport } from '../collaboration/index.js';
-import { dataOption, out, withStore } from './common.js';
+import { dataOption, out, usageError, withStore } from './common.js';
 
 type Options = { tenant: string; json?: boolean; csv?: boolean; explain?: string[]; data: string };
 
@@ -43,7 +43,7 @@ Examples:
   openmto readiness --tenant tenanta.openmto.test --csv > readiness.csv
   openmto readiness --tenant tenanta.openmto.test --explain annie@tenanta.openmto.test bob@tenantb.openmto.test`)
     .action(async (o: Options) => {
-      if (o.explain && o.explain.length !== 2) throw new Error('--explain takes two users: SEARCHER PERSON');
+      if (o.explain && o.explain.length !== 2) throw usageError('--explain takes two users: SEARCHER PERSON');
       if (o.explain) {
         const [searcher, person] = o.explain as [string, string];
         const e = await withStore(o.data, (store) => explainReadiness(store.db, o.tenant, searcher, person));

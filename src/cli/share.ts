@@ -6,7 +6,7 @@ import { editSharing, getSharing, type SharingView } from '../collaboration/inde
 import { systemClock } from '../domain/clock.js';
 import { usersRepo } from '../store/repos/users.js';
 import type { Store } from '../store/store.js';
-import { dataOption, out, withTenant } from './common.js';
+import { dataOption, out, usageError, withTenant } from './common.js';
 
 type Options = { tenant: string; user?: string[]; group?: string[]; json?: boolean; data: string };
 
@@ -52,7 +52,7 @@ Examples:
     common(share.command(mode).description(text))
       .option('--user <user...>', 'user id or UPN (internal members)').option('--group <id...>', 'security group id')
       .action(async (o: Options) => {
-        if (mode !== 'set' && !o.user?.length && !o.group?.length) throw new Error(`give at least one --user or --group to ${mode}`);
+        if (mode !== 'set' && !o.user?.length && !o.group?.length) throw usageError(`give at least one --user or --group to ${mode}`);
         const shown = { value: '' };
         const v = await withTenant(o.data, o.tenant, async (store, t) => {
           const r = await editSharing({ store, clock: systemClock }, t.id, { users: o.user ?? [], groups: o.group ?? [] }, mode);

@@ -120,8 +120,8 @@ for (const dialect of dialects()) {
       const ro = await cli('policy', 'partner', 'set', remote, '--tenant', a, '--body', '{"isInMultiTenantOrganization":true}');
       assert.equal(ro.code, 1);
       assert.match(ro.stderr, /Request_BadRequest: Property 'isInMultiTenantOrganization' is read-only/);
-      assert.equal((await cli('policy', 'partner', 'add', 'nowhere.example', '--tenant', a)).code, 1);
-      assert.equal((await cli('policy', 'partner', 'show', remote, '--tenant', 'nobody.example')).code, 1);
+      assert.equal((await cli('policy', 'partner', 'add', 'nowhere.example', '--tenant', a)).code, 4);
+      assert.equal((await cli('policy', 'partner', 'show', remote, '--tenant', 'nobody.example')).code, 4);
     });
 
     test('authorization show and set', async () => {
