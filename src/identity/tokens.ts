@@ -1,17 +1,22 @@
-// Per-tenant OAuth2/OIDC: discovery, JWKS, the token endpoint (client credentials and resource-owner
-// password) and access-token verification. Tokens are RS256 JWTs shaped like Entra's v2 tokens.
+// Per-tenant OAuth2/OIDC: discovery, JWKS, the token endpoint (client credentials, resource-owner
+// password, and the code flow's authorization_code and refresh_token grants in authorizeGrant.ts) and
+// access-token verification. Tokens are RS256 JWTs shaped like Entra's v2 tokens.
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Clock } from '../domain/clock.js';
 import { DomainError, errors } from '../domain/errors.js';
 import type { UserRecord } from '../domain/user.js';
-import { appsRepo } from '../store/repos/apps.js';
+import { type AppRecord, appsRepo } from '../store/repos/apps.js';
 import { type TenantRecord, tenantsRepo } from '../store/repos/tenants.js';
 import { usersRepo } from '../store/repos/users.js';
 import type { Store } from '../store/store.js';
 import type { SigningKey } from './keys.js';
+import { redeemGrant } from './authorizeGrant.js';
+import { CONSOLE_CLIENT_ID, consoleClient } from './console.js';
 import { defaultDelegatedScopes } from './permissions.js';
 import { refusal, SignInGuard } from './throttle.js';
+
+const grants = new Set(['client_credentials', 'password', 'authorization_code', 'refresh_token']);
 
 export const GRAPH_AUDIENCES = ['https://graph.microsoft.com', '00000003-0000-0000-c000-000000000000'];
 /** Entra's default access-token lifetime is 60–90 min; one hour keeps MSAL's cache behaviour the same. */
@@ -38,8 +43,10 @@ export function discoveryDocument(origin: string, tenant: TenantRecord) {
     authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
     token_endpoint: `${base}/oauth2/v2.0/token`,
     jwks_uri: `${origin}/${tenant.id}/discovery/v2.0/keys`,
-    response_types_supported: ['code', 'id_token', 'code id_token', 'token id_token', 'token'],
-    grant_types_supported: ['client_credentials', 'password'],
+    response_types_supported: ['code'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
     subject_types_supported: ['pairwise'],
     id_token_signing_alg_values_supported: ['RS256'],
     token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
@@ -48,6 +55,12 @@ export function discoveryDocument(origin: string, tenant: TenantRecord) {
     tenant_region_scope: 'WW',
     cloud_instance_name: 'openmto',
   };
+}
+
+/** The `scp` of a user token: the defaults plus what was asked for (Graph scopes by their short name). */
+export function delegatedScopes(scope: string): string[] {
+  const requested = scope.split(' ').filter(Boolean).filter((s) => !s.endsWith('/.default'));
+  return [...new Set([...defaultDelegatedScopes, ...requested.map((s) => s.replace(/^https:\/\/graph\.microsoft\.com\//, ''))])];
 }
 
 export interface TokenRequest {
@@ -62,7 +75,7 @@ export interface TokenRequest {
 
 export class TokenService {
   constructor(
-    private readonly store: Store,
+    readonly store: Store,
     private readonly key: SigningKey,
     private readonly clock: Clock,
     /** Lockout and scrypt admission for every secret this service checks (identity/throttle.ts). */
@@ -70,7 +83,7 @@ export class TokenService {
   ) {}
 
   /** Tokens issued by grant since start (a metrics counter). */
-  readonly issued = { client_credentials: 0, password: 0 };
+  readonly issued = { client_credentials: 0, password: 0, authorization_code: 0, refresh_token: 0 };
 
   jwks() {
     return { keys: [this.key.publicJwk] };
@@ -92,11 +105,11 @@ export class TokenService {
     const tenant = await this.tenant(tenantRef);
     const grant = form.grant_type;
     if (!grant) throw oauth('badRequest', 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
-    if (grant !== 'client_credentials' && grant !== 'password') {
+    if (!grants.has(grant)) {
       throw oauth('badRequest', 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
     }
     if (!form.client_id) throw oauth('badRequest', 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
-    const app = await appsRepo.get(this.store.db, tenant.id, form.client_id);
+    const app = await this.client(tenant.id, form.client_id);
     if (!app) {
       throw oauth('badRequest', 'unauthorized_client', 700016, `Application with identifier '${form.client_id}' was not found in the directory '${tenant.displayName}'.`);
     }
@@ -112,28 +125,54 @@ export class TokenService {
       this.issued.client_credentials++;
       return this.sign(origin, tenant.id, { roles: app.permissions, idtyp: 'app', oid: app.clientId, sub: app.clientId }, app.clientId);
     }
-    // Resource-owner password: a confidential client must still prove itself.
-    if (!app.publicClient || form.client_secret) {
-      if (!form.client_secret) {
-        throw oauth('unauthenticated', 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-      }
-      await this.checkClientSecret(tenant.id, app.clientId, form.client_secret, app.secretHash, address);
+    // Every user grant: a confidential client must still prove itself.
+    await this.authenticateClient(tenant.id, app, form, address);
+    if (grant === 'authorization_code' || grant === 'refresh_token') {
+      const out = await redeemGrant(this, tenant, app, form, origin);
+      this.issued[grant]++;
+      return out;
     }
     if (!form.username || !form.password) {
       throw oauth('badRequest', 'invalid_request', 900144, "The request body must contain the following parameter: 'username' and 'password'.");
     }
+    const user = await this.authenticateUser(tenant.id, form.username, form.password, address);
+    this.issued.password++;
+    return this.sign(origin, tenant.id, this.userClaims(user, delegatedScopes(scope)), app.clientId);
+  }
+
+  /** A client of the tenant: a registered app, or the first-party console client every tenant has. */
+  async client(tenantId: string, clientId: string): Promise<AppRecord | undefined> {
+    if (clientId.toLowerCase() === CONSOLE_CLIENT_ID) return consoleClient(tenantId);
+    return appsRepo.get(this.store.db, tenantId, clientId);
+  }
+
+  /** A confidential client proves its secret; a public client may send none (and a wrong one is refused). */
+  async authenticateClient(tenantId: string, app: AppRecord, form: TokenRequest, address: string): Promise<void> {
+    if (app.publicClient && !form.client_secret) return;
+    if (!form.client_secret) {
+      throw oauth('unauthenticated', 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    }
+    await this.checkClientSecret(tenantId, app.clientId, form.client_secret, app.secretHash, address);
+  }
+
+  /**
+   * A user's name and password, checked the one way every sign-in takes (the password grant and the
+   * authorize page): the sign-in guard's lockouts, B2B users proving their home password, disabled users
+   * refused. Returns the user the token is for (for a B2B user, its object in this tenant).
+   */
+  async authenticateUser(tenantId: string, username: string, password: string, address: string): Promise<UserRecord> {
     // The lockout is per name asked for in this tenant, whether or not it is a user, so a lockout tells
     // nothing about which names exist; a locked name is refused before any lookup.
-    const subject = `${tenant.id}/${form.username.toLowerCase()}`;
+    const subject = `${tenantId}/${username.toLowerCase()}`;
     const early = this.guard.refused('password', subject, address);
     if (early) throw refusal('password', early);
-    const found = await usersRepo.get(this.store.db, tenant.id, form.username);
+    const found = await usersRepo.get(this.store.db, tenantId, username);
     // A redeemed B2B user has no password here: it proves the home user's password, and the token is
     // for its object in this tenant.
-    const b2b = await this.redeemedB2bUser(tenant.id, form.username, found);
+    const b2b = await this.redeemedB2bUser(tenantId, username, found);
     const user = b2b?.resource ?? found;
     const credential = b2b?.home ?? found;
-    const verdict = await this.guard.verify('password', subject, form.password, user ? credential?.passwordHash : null, address);
+    const verdict = await this.guard.verify('password', subject, password, user ? credential?.passwordHash : null, address);
     if (!verdict.ok && verdict.reason !== 'wrong') throw refusal('password', verdict);
     if (!verdict.ok || !user || !credential) {
       throw oauth('badRequest', 'invalid_grant', 50126, 'Error validating credentials due to invalid username or password.');
@@ -141,13 +180,41 @@ export class TokenService {
     if (!user.user.accountEnabled || !credential.user.accountEnabled) {
       throw oauth('badRequest', 'invalid_grant', 50057, 'The user account is disabled.');
     }
-    const requested = scope.split(' ').filter(Boolean).filter((s) => !s.endsWith('/.default'));
-    const scp = [...new Set([...defaultDelegatedScopes, ...requested.map((s) => s.replace(/^https:\/\/graph\.microsoft\.com\//, ''))])];
-    this.issued.password++;
-    return this.sign(origin, tenant.id, {
+    return user;
+  }
+
+  /** The claims of a delegated user token, the same for every grant that issues one. */
+  userClaims(user: UserRecord, scp: readonly string[]): JWTPayload {
+    return {
       scp: scp.join(' '), idtyp: 'user', oid: user.user.id, sub: user.user.id,
       upn: user.user.userPrincipalName, preferred_username: user.user.userPrincipalName, name: user.user.displayName ?? undefined,
-    }, app.clientId);
+    };
+  }
+
+  /** An OIDC id_token for `clientId` (MSAL reads the account from it), signed like access tokens. */
+  async idToken(origin: string, tenantId: string, user: UserRecord, clientId: string, nonce?: string): Promise<string> {
+    const now = Math.floor(this.clock.now().getTime() / 1000);
+    return new SignJWT({
+      oid: user.user.id, tid: tenantId, preferred_username: user.user.userPrincipalName, name: user.user.displayName ?? undefined,
+      ver: '2.0', ...(nonce ? { nonce } : {}),
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: this.key.kid, typ: 'JWT' })
+      .setIssuer(`${origin}/${tenantId}/v2.0`)
+      .setSubject(user.user.id)
+      .setAudience(clientId)
+      .setIssuedAt(now)
+      .setNotBefore(now - 300)
+      .setExpirationTime(now + TOKEN_LIFETIME_S)
+      .sign(this.key.privateKey);
+  }
+
+  /** Signs an access token for the user grants (authorize*.ts). */
+  signUser(origin: string, tenantId: string, user: UserRecord, scp: readonly string[], clientId: string) {
+    return this.sign(origin, tenantId, this.userClaims(user, scp), clientId);
+  }
+
+  get now(): Date {
+    return this.clock.now();
   }
 
   private async checkClientSecret(tenantId: string, clientId: string, secret: string, stored: string | null, address: string) {
