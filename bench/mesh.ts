@@ -19,6 +19,7 @@ import { openStore, type Store } from '../src/store/store.js';
 import { createJob, deleteSynchronizationOf, putSecrets, restartJob, startJob, startSyncScheduler } from '../src/sync/index.js';
 import { log, round } from './env.js';
 import { makeBodies } from './users.js';
+import { tenantKeyOf } from '../src/store/repos/tenantKeys.js';
 
 export interface MeshMeasurement {
   tenants: number;
@@ -122,7 +123,7 @@ export async function measureMesh(work: string, t: number, u: number, withSearch
       }
     });
     const source = mesh.tenants[0]!;
-    const ids = (await store.db.selectFrom('users').select('id').where('tenant_id', '=', source.id).where('home_tenant_id', 'is', null).limit(500).execute()).map((r) => r.id);
+    const ids = (await store.db.selectFrom('users').select('id').where('tenant_no', '=', tenantKeyOf(source.id)).where('home_tenant_id', 'is', null).limit(500).execute()).map((r) => r.id);
     const actor = await operator(store, source.id);
     const lat: number[] = [];
     let timeouts = 0;

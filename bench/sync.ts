@@ -22,6 +22,7 @@ import { openStore, type Store } from '../src/store/store.js';
 import { createJob, deleteSynchronizationOf, putSecrets, startJob, startSyncScheduler, type SyncScheduler } from '../src/sync/index.js';
 import { dataRoot, log, repoRoot, round } from './env.js';
 import { makeBodies } from './users.js';
+import { tenantKeyOf } from '../src/store/repos/tenantKeys.js';
 
 void createAssignment;
 
@@ -84,7 +85,7 @@ async function pair(store: Store, n: number, label: string): Promise<Pair> {
     { key: 'CompanyId', value: b.tenantId }, { key: 'SyncAll', value: 'true' },
     { key: 'SyncNotificationSettings', value: JSON.stringify({ DeleteThresholdEnabled: false }) },
   ] });
-  const ids = await store.db.selectFrom('users').select('id').where('tenant_id', '=', a.tenantId).orderBy('id').execute();
+  const ids = await store.db.selectFrom('users').select('id').where('tenant_no', '=', tenantKeyOf(a.tenantId)).orderBy('id').execute();
   return { a: a.tenantId, b: b.tenantId, spId, jobId: job.id, users: ids.map((x) => x.id) };
 }
 
@@ -94,7 +95,7 @@ const pct = (xs: number[], p: number) => {
 };
 
 async function linked(store: Store, p: Pair): Promise<number> {
-  const r = await store.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', p.b)
+  const r = await store.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_no', '=', tenantKeyOf(p.b))
     .where('home_tenant_id', '=', p.a).executeTakeFirst();
   return Number(r?.n ?? 0);
 }

@@ -54,6 +54,30 @@ export function peopleIndexMaxUsers(): number {
   return n;
 }
 
+/**
+ * Seconds a tenant's people index is kept without a search (`OPENMTO_PEOPLE_INDEX_IDLE_SECONDS`, default
+ * 600); then its memory is freed and its next search builds it again (SQL answers meanwhile).
+ */
+export function peopleIndexIdleSeconds(): number {
+  const raw = process.env.OPENMTO_PEOPLE_INDEX_IDLE_SECONDS;
+  if (raw === undefined || raw === '') return 600;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 31_536_000) throw new Error(`OPENMTO_PEOPLE_INDEX_IDLE_SECONDS must be a whole number of seconds from 1 to 31536000, not '${raw}'`);
+  return n;
+}
+
+/**
+ * Which tenants' people indexes the server builds at start (`OPENMTO_PEOPLE_INDEX_WARM`): `recent` (the
+ * default) those searched within the idle period before the last stop, as recorded in the data dir;
+ * `all` every tenant (within the budget); `none` none, each is built on its first search.
+ */
+export function peopleIndexWarm(): 'recent' | 'all' | 'none' {
+  const raw = process.env.OPENMTO_PEOPLE_INDEX_WARM;
+  if (raw === undefined || raw === '') return 'recent';
+  if (raw === 'recent' || raw === 'all' || raw === 'none') return raw;
+  throw new Error(`OPENMTO_PEOPLE_INDEX_WARM must be recent, all or none, not '${raw}'`);
+}
+
 /** Provisioning-log retention in days (`OPENMTO_PROVISIONING_LOG_DAYS`, default 30 as in Entra P1/P2). */
 export function provisioningLogDays(): number {
   const raw = process.env.OPENMTO_PROVISIONING_LOG_DAYS;

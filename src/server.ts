@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type AppHooks, buildApp } from './api/app.js';
 import { ensureCertificate } from './api/tls.js';
-import { type ServerConfig, databaseUrlFor, isSqliteFile, peopleIndexMaxUsers } from './config.js';
+import { type ServerConfig, databaseUrlFor, isSqliteFile, peopleIndexIdleSeconds, peopleIndexMaxUsers, peopleIndexWarm } from './config.js';
 import { type DataDirLock, lockDataDir, secureDataDir } from './datadir.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { purgeExpiredUsers } from './directory/users.js';
@@ -23,6 +23,8 @@ import { CHANGE_LOG_RETENTION_MS, changesRepo } from './store/repos/changes.js';
 import { serverRepo } from './store/repos/server.js';
 import { tenantsRepo } from './store/repos/tenants.js';
 import { enablePeopleIndex } from './store/people/cache.js';
+import { recentlySearched, saveRecentlySearched } from './store/people/recent.js';
+import { warmUpPeopleSearch } from './api/warmup.js';
 import { openStore, type Store } from './store/store.js';
 
 export interface RunningServer {
@@ -109,8 +111,22 @@ async function start(options: StartOptions, clock: Clock, databaseUrl: string, l
   const store = await openStore({ url: databaseUrl, ...(options.schema ? { schema: options.schema } : {}) });
   useKeyring(store, options.keyring ?? keyringFromEnv());
   const peopleBudget = peopleIndexMaxUsers();
-  const people = peopleBudget > 0 ? enablePeopleIndex(store.db, { maxUsers: peopleBudget }) : undefined;
   const key = await loadSigningKey(store, clock.now());
+  // The first index built warms the request path (api/warmup.ts); `app` and `url` exist by then (builds start after listen).
+  const people = peopleBudget > 0
+    ? enablePeopleIndex(store.db, {
+      maxUsers: peopleBudget, idleSeconds: peopleIndexIdleSeconds(), clock,
+      afterFirstBuild: (tenantId) => warmUpPeopleSearch(app, key, tenantId, { base: url, now: clock.now() }),
+    })
+    : undefined;
+  const recentFile = join(options.dataDir, 'people-index.json');
+  const saveRecent = () => {
+    try {
+      if (people) saveRecentlySearched(recentFile, people, clock.now());
+    } catch (e) {
+      app.log.error(e);
+    }
+  };
   const tokens = new TokenService(store, key, clock, new SignInGuard(options.guard));
   const operator = await ensureOperatorKey(store, options.dataDir);
   const tls = options.http ? null : await ensureCertificate(options.dataDir);
@@ -170,8 +186,17 @@ async function start(options: StartOptions, clock: Clock, databaseUrl: string, l
   const tenantIds = await sweep();
   const timer = setInterval(() => sweep().catch((e) => app.log.error(e)), PURGE_INTERVAL_MS);
   timer.unref();
-  // People indexes build in the background; searches use SQL until a tenant's is ready.
-  people?.warm(tenantIds).catch((e) => app.log.error(e));
+  // People indexes build in the background; searches use SQL until a tenant's is ready. At start only the
+  // tenants searched before the last stop (memory follows use), unless told otherwise.
+  const warmMode = peopleIndexWarm();
+  if (warmMode !== 'none') {
+    const live = new Set(tenantIds);
+    const wanted = warmMode === 'all' ? tenantIds : recentlySearched(recentFile).filter((id) => live.has(id));
+    people?.warm(wanted).catch((e) => app.log.error(e));
+  }
+  // What a restart should warm, kept current to within a minute (a crash loses at most that).
+  const recentTimer = setInterval(saveRecent, 60_000);
+  recentTimer.unref();
   mtoWorker = startTransitionWorker({ store, clock }, { ...options.mto, onError: (e) => app.log.error(e) });
   if (options.sync !== false) {
     const totals = { runs: 0, exported: 0, escrowed: 0, quarantined: 0 };
@@ -197,7 +222,9 @@ async function start(options: StartOptions, clock: Clock, databaseUrl: string, l
     // Stop accepting and finish in-flight requests first, then the workers, then the store.
     async close() {
       clearInterval(timer);
+      clearInterval(recentTimer);
       await app.close();
+      saveRecent();
       people?.stop();
       await mtoWorker?.stop();
       await sync?.stop();

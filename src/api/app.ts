@@ -1,18 +1,21 @@
 // HTTP assembly: one Fastify instance serving the per-tenant identity endpoints, Microsoft Graph
 // (v1.0 and beta) and the operator API, with every error rendered in its protocol's shape.
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import type { Clock } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
 import type { TokenService } from '../identity/tokens.js';
 import type { Store } from '../store/store.js';
+import { consoleFallback, consoleRoutes } from './console.js';
 import { graphRoutes } from './graph/index.js';
 import { identityRoutes } from './identity.js';
 import { operatorRoutes } from './operator/index.js';
+import { tenantApiRoutes } from './openmto/index.js';
 import { registerOps } from './ops.js';
 import { redeemRoutes } from './redeem.js';
 import { nulRefused, parseFormBody, parseJsonBody } from './body.js';
 import { clientErrorResponse, sendError, setRequestIdHeaders } from './render.js';
+import { isWarmUp } from './warmup.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -70,6 +73,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     // Graph paths carry `$` segments and UPNs with '@'; keep them as written.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     genReqId: () => crypto.randomUUID(),
+    // The start's synthetic people searches (warmup.ts) leave no log lines.
+    logController: new LogController({ disableRequestLogging: (req: FastifyRequest) => isWarmUp(req) }),
     // Undecodable URLs are refused by the router before any handler; render them as Graph errors too.
     frameworkErrors: (error, req, reply) => sendError(error, req, reply),
     // Oversized URLs and headers (431) and malformed requests (400) fail in Node's parser, before there
@@ -108,6 +113,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
 
   app.setErrorHandler((error, req, reply) => sendError(error, req, reply));
   app.setNotFoundHandler((req, reply) => {
+    if (consoleFallback(req, reply)) return;
     const path = req.url.split('?')[0] ?? '';
     // A known path with another method is Graph's 405, not an unknown segment.
     if (routeTable.some((r) => r.method !== req.method && routePattern(r.url).test(path))) {
@@ -131,6 +137,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     await app.register(graphRoutes(deps, prefix === '/beta' ? 'beta' : 'v1.0'), { prefix });
   }
   await app.register(operatorRoutes(deps), { prefix: '/operator/v1' });
+  await app.register(tenantApiRoutes(deps), { prefix: '/openmto/v1' });
   await app.register(redeemRoutes(deps));
+  await app.register(consoleRoutes);
   return app;
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import { discoveryDocument, type TokenRequest } from '../identity/tokens.js';
 import type { AppDeps } from './app.js';
+import { authorizeRoutes } from './authorize.js';
 
 export const originOf = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
 
@@ -30,6 +31,8 @@ export function identityRoutes(deps: AppDeps) {
       reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
       return deps.tokens.issue(req.params.tenant, form, originOf(req), req.ip);
     });
+    // The authorization endpoint (code flow with PKCE): the sign-in page and its post.
+    await app.register(authorizeRoutes(deps));
   };
 }
 

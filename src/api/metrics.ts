@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CredentialKind } from '../identity/throttle.js';
 import type { TokenService } from '../identity/tokens.js';
+import { isWarmUp } from './warmup.js';
 
 type Labels = Record<string, string>;
 /** A reading: one number, or numbers by label set. */
@@ -71,6 +72,7 @@ export function instrument(app: FastifyInstance, metrics: Metrics, tokens: Token
     registers: [metrics.registry],
   });
   app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (isWarmUp(req)) return;
     const route = req.routeOptions.url ?? 'unmatched';
     requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);

@@ -9,6 +9,7 @@ import { run, type Sql, sql } from '../store/query/sqlText.js';
 import { userFromData } from '../store/repos/users.js';
 import type { UserRow } from '../store/schema.js';
 import type { Db } from '../store/store.js';
+import { tenantNo } from '../store/repos/tenantKeys.js';
 
 /** Graph's page size for people when `$top` is absent. */
 export const DEFAULT_PEOPLE_TOP = 10;
@@ -80,7 +81,8 @@ interface Found {
 
 async function ranked(db: Db, tenantId: string, meId: string, search: string | undefined, extra: Sql, limit: number, offset: number): Promise<Found[]> {
   // The caller always finds itself, listed or not (a guest is hidden from the address list by default).
-  const base = sql`tenant_id = ${tenantId} and deleted_at is null and account_enabled = 1 and (${listed} or id = ${meId})${extra}`;
+  const no = await tenantNo(db, tenantId);
+  const base = sql`tenant_no = ${no} and deleted_at is null and account_enabled = 1 and (${listed} or id = ${meId})${extra}`;
   if (search === undefined) {
     // displayName is required on every user, so the (tenant, displayName, id) index yields the page in order.
     const rows = await run<UserRow>(db, sql`select * from users where ${base}
@@ -91,7 +93,7 @@ async function ranked(db: Db, tenantId: string, meId: string, search: string | u
   // Candidates come branch by branch off each column's prefix index (one OR over five columns scans the
   // tenant: 45 ms at 100k users); only the matches are filtered, ranked and sorted.
   const branches = [...names, range(sql`mail_lc`, search), range(sql`upn_lc`, search)]
-    .map((r) => sql`select id from users where tenant_id = ${tenantId} and ${r}`);
+    .map((r) => sql`select id from users where tenant_no = ${no} and ${r}`);
   // The sort holds only keys; the page's rows are read after it. Cost grows with the matches, not the tenant:
   // ~5 µs a match on SQLite ("a" among 100k users, 10k matches: ~50 ms; a full name: < 1 ms).
   const rows = await run<UserRow & { tier: number }>(db, sql`select u.*, p.tier from (select id, case
@@ -99,7 +101,7 @@ async function ranked(db: Db, tenantId: string, meId: string, search: string | u
       when ${sql.join(names, sql` or `)} then 1 else 2 end as tier, display_name_lc as k
     from users where ${base} and id in (${sql.join(branches, sql` union `)})
     order by tier, k, id limit ${sql.int(limit)} offset ${sql.int(offset)}) p
-    join users u on u.tenant_id = ${tenantId} and u.id = p.id order by p.tier, p.k, p.id`);
+    join users u on u.tenant_no = ${no} and u.id = p.id order by p.tier, p.k, p.id`);
   return rows.map(({ tier, ...row }) => ({ row: row as UserRow, tier: Number(tier) as Tier }));
 }
 

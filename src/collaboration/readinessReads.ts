@@ -2,6 +2,7 @@
 // 10 tenants × 10,000 people (a million user rows with the B2B copies) are read without a query per cell.
 import { run, sql } from '../store/query/sqlText.js';
 import type { Db } from '../store/store.js';
+import { tenantNo } from '../store/repos/tenantKeys.js';
 
 export interface UserFacts {
   tenantId: string;
@@ -52,7 +53,7 @@ export const findable = (u: UserFacts) =>
 export const readinessReads = {
   /** A tenant's B2B and guest users (live and soft-deleted): the rows a person can be represented by. */
   async external(db: Db, tenantId: string): Promise<UserFacts[]> {
-    const rows = await run<Row>(db, sql`select ${cols} from users where tenant_id = ${tenantId}
+    const rows = await run<Row>(db, sql`select ${cols} from users where tenant_no = ${await tenantNo(db, tenantId)}
       and (home_tenant_id is not null or creation_type = 'invitation' or user_type = 'guest')`);
     return rows.map((r) => facts(tenantId, r));
   },
@@ -61,28 +62,28 @@ export const readinessReads = {
     const out: UserFacts[] = [];
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      const rows = await run<Row>(db, sql`select ${cols}, data from users where tenant_id = ${tenantId} and id in (${sql.join(chunk)})`);
+      const rows = await run<Row>(db, sql`select ${cols}, data from users where tenant_no = ${await tenantNo(db, tenantId)} and id in (${sql.join(chunk)})`);
       out.push(...rows.map((r) => facts(tenantId, r)));
     }
     return out;
   },
   /** Live internal members (SyncAll configurations make every one of them eligible). */
   async internalMembers(db: Db, tenantId: string): Promise<UserFacts[]> {
-    const rows = await run<Row>(db, sql`select ${cols} from users where tenant_id = ${tenantId} and deleted_at is null and user_type = 'member'
+    const rows = await run<Row>(db, sql`select ${cols} from users where tenant_no = ${await tenantNo(db, tenantId)} and deleted_at is null and user_type = 'member'
       and home_tenant_id is null and coalesce(creation_type, '') <> 'invitation'`);
     return rows.map((r) => facts(tenantId, r));
   },
   /** Direct user members of these groups. */
   async groupUsers(db: Db, tenantId: string, groupIds: readonly string[]): Promise<string[]> {
     if (!groupIds.length) return [];
-    const rows = await run<{ member_id: string }>(db, sql`select distinct member_id from group_members where tenant_id = ${tenantId}
+    const rows = await run<{ member_id: string }>(db, sql`select distinct member_id from group_members where tenant_no = ${await tenantNo(db, tenantId)}
       and group_id in (${sql.join(groupIds)}) and member_type = 'user'`);
     return rows.map((r) => r.member_id);
   },
   /** The users of a tenant that may represent one person: linked to them, or holding their mail or UPN as mail. */
   async representing(db: Db, tenantId: string, homeTenantId: string, homeUserId: string, addresses: readonly string[]): Promise<UserFacts[]> {
     const byMail = addresses.length ? sql` or (home_tenant_id is null and mail_lc in (${sql.join(addresses)}))` : sql.empty;
-    const rows = await run<Row>(db, sql`select ${cols} from users where tenant_id = ${tenantId}
+    const rows = await run<Row>(db, sql`select ${cols} from users where tenant_no = ${await tenantNo(db, tenantId)}
       and ((home_tenant_id = ${homeTenantId} and home_user_id = ${homeUserId})${byMail})`);
     return rows.map((r) => facts(tenantId, r));
   },
@@ -90,7 +91,8 @@ export const readinessReads = {
   async locate(db: Db, tenantIds: readonly string[], ref: string): Promise<{ tenantId: string; id: string }[]> {
     if (!tenantIds.length) return [];
     const key = ref.toLowerCase();
-    const by = key.includes('@') ? sql`upn_lc = ${key}` : sql`id = ${key}`;
-    return run<{ tenantId: string; id: string }>(db, sql`select tenant_id as "tenantId", id from users where tenant_id in (${sql.join(tenantIds)}) and ${by}`);
+    const by = key.includes('@') ? sql`u.upn_lc = ${key}` : sql`u.id = ${key}`;
+    return run<{ tenantId: string; id: string }>(db, sql`select t.id as "tenantId", u.id as id from users u join tenants t on t.no = u.tenant_no
+      where t.id in (${sql.join(tenantIds)}) and ${by}`);
   },
 };

@@ -1,7 +1,9 @@
 // One migration history for SQLite and PostgreSQL. Everything is TEXT/INTEGER so the same SQL runs on
-// both; timestamps are ISO-8601 UTC strings (they sort as text). Every table leads with tenant_id, and so
+// both; timestamps are ISO-8601 UTC strings (they sort as text). Every table leads with the tenant, and so
 // does every index, so a tenant's rows are one contiguous range and a query can't wander across tenants.
+// Since 009 the directory's own tables lead with the tenant's integer number (tenant_no), not its GUID.
 import { type Kysely, type Migration, type MigrationProvider, SqliteAdapter, sql } from 'kysely';
+import { m009 } from './migration009.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
 type AnyDb = Kysely<any>;
@@ -437,6 +439,20 @@ const m008: Migration = {
   },
 };
 
+// Authorization codes and refresh tokens of the code flow (identity/authorize*.ts). Only a SHA-256 of
+// each is kept, so a copy of the database redeems nothing. A row is spent by setting used_at in the same
+// statement that reads it, so two processes racing on one code see one winner. `family` ties rotated
+// refresh tokens to the code they came from, so a replayed one revokes the whole line. Rows live minutes
+// (codes) to a day (refresh tokens) and are purged on the tenant's next issue.
+const m010: Migration = {
+  async up(db: AnyDb) {
+    await sql`CREATE TABLE authorization_grants (tenant_id TEXT NOT NULL, hash TEXT NOT NULL, kind TEXT NOT NULL,
+      family TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, data TEXT NOT NULL, PRIMARY KEY (tenant_id, hash))`.execute(db);
+    await sql`CREATE INDEX authorization_grants_family ON authorization_grants (tenant_id, family)`.execute(db);
+    await sql`CREATE INDEX authorization_grants_expiry ON authorization_grants (tenant_id, expires_at)`.execute(db);
+  },
+};
+
 const all: Record<string, Migration> = {
   '001_directory': m001,
   '002_multi_tenant_organization': m002,
@@ -446,6 +462,8 @@ const all: Record<string, Migration> = {
   '006_tenant_object_count': m006,
   '007_work_queue_and_sync': m007,
   '008_applications': m008,
+  '009_integer_tenant_keys': m009,
+  '010_authorization_codes': m010,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -6,6 +6,8 @@ export interface TenantRow {
   display_name: string;
   domain: string;
   created_at: string;
+  /** Small integer key of the tenant's rows in the directory tables (migration 009); never reused. */
+  no: number | null;
   change_seq: Generated<number>;
   /** Users (live and soft-deleted) plus groups, kept by changesRepo.append (migration 006). */
   object_count: Generated<number>;
@@ -23,7 +25,8 @@ export interface AppRow {
 }
 
 export interface UserRow {
-  tenant_id: string;
+  /** The tenant's integer key (tenants.no, migration 009). */
+  tenant_no: number;
   id: string;
   upn_lc: string;
   upn_rev: string;
@@ -51,7 +54,8 @@ export interface UserRow {
 }
 
 export interface ValueRow {
-  tenant_id: string;
+  /** The tenant's integer key (tenants.no, migration 009). */
+  tenant_no: number;
   attr: string;
   ord: number;
   v1: string;
@@ -67,7 +71,8 @@ export interface GroupValueRow extends ValueRow {
 }
 
 export interface SearchTokenRow {
-  tenant_id: string;
+  /** The tenant's integer key (tenants.no, migration 009). */
+  tenant_no: number;
   object_type: string;
   prop: string;
   token: string;
@@ -75,7 +80,8 @@ export interface SearchTokenRow {
 }
 
 export interface GroupRow {
-  tenant_id: string;
+  /** The tenant's integer key (tenants.no, migration 009). */
+  tenant_no: number;
   id: string;
   display_name_lc: string | null;
   description_lc: string | null;
@@ -90,7 +96,8 @@ export interface GroupRow {
 }
 
 export interface GroupMemberRow {
-  tenant_id: string;
+  /** The tenant's integer key (tenants.no, migration 009). */
+  tenant_no: number;
   group_id: string;
   member_id: string;
   member_type: string;
@@ -98,7 +105,8 @@ export interface GroupMemberRow {
 }
 
 export interface ChangeLogRow {
-  tenant_id: string;
+  /** The tenant's integer key (tenants.no, migration 009). */
+  tenant_no: number;
   seq: number;
   object_type: string;
   object_id: string;
@@ -235,6 +243,16 @@ export interface AppRoleAssignmentRow {
   created_at: string;
 }
 
+export interface AuthorizationGrantRow {
+  tenant_id: string;
+  hash: string;
+  kind: string;
+  family: string;
+  expires_at: string;
+  used_at: string | null;
+  data: string;
+}
+
 export interface Database {
   tenants: TenantRow;
   apps: AppRow;
@@ -257,4 +275,5 @@ export interface Database {
   applications: ApplicationRow;
   service_principals: ServicePrincipalRow;
   app_role_assignments: AppRoleAssignmentRow;
+  authorization_grants: AuthorizationGrantRow;
 }

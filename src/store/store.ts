@@ -12,8 +12,13 @@ export interface Store {
   readonly dialect: Dialect;
   /** For reads outside a transaction. */
   readonly db: Db;
-  /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
-  transaction<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction: everything it writes commits together or not at all, and the promise
+   * resolves only once the commit is durable (on disk). On SQLite concurrent transactions are grouped
+   * (sqlite/groupCommit.ts): each runs in its own savepoint of a shared transaction, with one COMMIT and one
+   * sync for the group; a member that throws is undone alone.
+   */
+  transaction<T>(fn: (db: Db) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Calls `listener` after each commit that appended to some tenant's change log, with those tenants — from
    * this process, and on PostgreSQL from every process on the database. On SQLite a write by another process
@@ -21,6 +26,14 @@ export interface Store {
    */
   onChange(listener: ChangeListener): () => void;
   close(): Promise<void>;
+}
+
+export interface TransactionOptions {
+  /**
+   * `false`: a transaction of its own, never grouped with others (SQLite; PostgreSQL never groups). For long
+   * transactions (a bulk import chunk), where a group would only make the others wait for it.
+   */
+  group?: boolean;
 }
 
 export interface StoreOptions {

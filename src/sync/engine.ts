@@ -210,10 +210,11 @@ const leaseUntil = (ctx: EngineContext) => new Date(ctx.clock.now().getTime() + 
 
 /** A transaction fenced on the work item: it commits only while this worker still holds the lease. */
 async function fenced<T>(ctx: EngineContext, item: WorkItem, fn: (db: Db) => Promise<T>): Promise<T> {
+  // Alone, not in a group commit: a batch writes hundreds of objects, which a group's savepoint would copy.
   return ctx.store.transaction(async (db) => {
     if (!(await workRepo.fence(db, item, ctx.owner, leaseUntil(ctx)))) throw new LeaseLost();
     return fn(db);
-  });
+  }, { group: false });
 }
 
 const isActive = (j: SyncJobRecord | undefined): j is SyncJobRecord => j?.scheduleState === 'Active';

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { purgeExpiredUsers } from '../../src/directory/users.js';
 import { dialects, graphClient, iterateAll, startTestServer, type TestServer, type TestTenant } from '../helpers/harness.js';
+import { tenantKeyOf } from '../../src/store/repos/tenantKeys.js';
 
 const DAY = 86_400_000;
 
@@ -140,7 +141,7 @@ for (const dialect of dialects()) {
       assert.deepEqual(members.value.map((m: { id: string }) => m.id), [recent.id]);
       const memberOf = await fresh.api(`/users/${recent.id}/memberOf`).get();
       assert.deepEqual(memberOf.value.map((m: { id: string }) => m.id), [g.id]);
-      const log = await ts.server.store.db.selectFrom('change_log').select('change').where('tenant_id', '=', t.tenantId)
+      const log = await ts.server.store.db.selectFrom('change_log').select('change').where('tenant_no', '=', tenantKeyOf(t.tenantId))
         .where('object_id', '=', old.id).orderBy('seq').execute();
       assert.deepEqual(log.map((r) => r.change), ['created', 'softDeleted', 'deleted']);
     });

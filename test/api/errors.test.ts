@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { changesRepo } from '../../src/store/repos/changes.js';
 import { dialects, startTestServer, type TestResponse, type TestServer, type TestTenant, type TestUser } from '../helpers/harness.js';
+import { tenantKeyOf } from '../../src/store/repos/tenantKeys.js';
 
 const eventual = { consistencylevel: 'eventual' };
 
@@ -32,7 +33,7 @@ for (const dialect of dialects()) {
     });
     const snapshot = async () => ({
       users: Number((await ts.server.store.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('tenant_id', '=', a.tenantId).executeTakeFirstOrThrow()).n),
+        .where('tenant_no', '=', tenantKeyOf(a.tenantId)).executeTakeFirstOrThrow()).n),
       seq: await changesRepo.head(ts.server.store.db, a.tenantId),
     });
     /** Runs a refused request and checks that it changed nothing in the tenant. */

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { dialects, graphClient, iterateAll, startTestServer, type TestServer, type TestTenant } from '../helpers/harness.js';
+import { tenantKeyOf } from '../../src/store/repos/tenantKeys.js';
 
 const eventual = { ConsistencyLevel: 'eventual' };
 
@@ -17,7 +18,7 @@ for (const dialect of dialects()) {
       sdk.api('/groups').post({ displayName, mailNickname: displayName.replace(/\W/g, '').toLowerCase(), securityEnabled: true, mailEnabled: false, ...extra });
     const ref = (kind: string, id: string) => ({ '@odata.id': `${ts.url}/v1.0/${kind}/${id}` });
     const groupChanges = async (tenantId: string, id: string) =>
-      (await ts.server.store.db.selectFrom('change_log').select(['change', 'props']).where('tenant_id', '=', tenantId)
+      (await ts.server.store.db.selectFrom('change_log').select(['change', 'props']).where('tenant_no', '=', tenantKeyOf(tenantId))
         .where('object_id', '=', id).orderBy('seq').execute()).map((r) => `${r.change}${r.props ? ` ${r.props}` : ''}`);
 
     before(async () => {

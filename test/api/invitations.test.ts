@@ -15,6 +15,7 @@ import { setInMultiTenantOrganization } from '../../src/policy/partners.js';
 import { changesRepo } from '../../src/store/repos/changes.js';
 import { usersRepo } from '../../src/store/repos/users.js';
 import { dialects, graphClient, startTestServer, type TestServer, type TestTenant, type TestUser } from '../helpers/harness.js';
+import { tenantKeyOf } from '../../src/store/repos/tenantKeys.js';
 
 const REDIRECT = 'https://apps.example.net/welcome';
 const CTAP = '/policies/crossTenantAccessPolicy';
@@ -107,7 +108,7 @@ for (const dialect of dialects()) {
       assert.equal(again.invitedUserType, 'Guest', 'an existing user keeps its type');
       assert.notEqual(again.inviteRedeemUrl, first.inviteRedeemUrl, 'a fresh ticket replaces the old one');
       const n = await ts.server.store.db.selectFrom('users').select('id')
-        .where('tenant_id', '=', b.tenantId).where('mail_lc', '=', annieMail().toLowerCase()).execute();
+        .where('tenant_no', '=', tenantKeyOf(b.tenantId)).where('mail_lc', '=', annieMail().toLowerCase()).execute();
       assert.equal(n.length, 1);
       // An internal user holding the address in otherMails (or as UPN) is returned, status Completed.
       const carol = await ts.user(b.tenantId, { otherMails: ['carol.private@mail.example.org'] });
@@ -144,7 +145,7 @@ for (const dialect of dialects()) {
       await fails(invite({ invitedUserEmailAddress: 'ok@example.com', resetRedemption: true }), 400, 'Request_BadRequest');
       const own = await fails(invite({ invitedUserEmailAddress: `nobody@${b.domain}` }), 400, 'Request_BadRequest');
       assert.match(own, /domain of this tenant/);
-      const none = await ts.server.store.db.selectFrom('users').select('id').where('tenant_id', '=', b.tenantId).where('mail_lc', '=', 'ok@example.com').execute();
+      const none = await ts.server.store.db.selectFrom('users').select('id').where('tenant_no', '=', tenantKeyOf(b.tenantId)).where('mail_lc', '=', 'ok@example.com').execute();
       assert.equal(none.length, 0);
     });
 
@@ -219,9 +220,9 @@ for (const dialect of dialects()) {
         const email = 'atomic@example.com';
         const res = await ts.request('POST', '/v1.0/invitations', { token: b.adminToken, body: { invitedUserEmailAddress: email, inviteRedirectUrl: REDIRECT } });
         assert.equal(res.status, 500);
-        const rows = await db.selectFrom('users').select('id').where('tenant_id', '=', b.tenantId).where('mail_lc', '=', email).execute();
+        const rows = await db.selectFrom('users').select('id').where('tenant_no', '=', tenantKeyOf(b.tenantId)).where('mail_lc', '=', email).execute();
         assert.equal(rows.length, 0, 'no orphan user');
-        const values = await db.selectFrom('user_values').select('user_id').where('tenant_id', '=', b.tenantId).where('v1', '=', email).execute();
+        const values = await db.selectFrom('user_values').select('user_id').where('tenant_no', '=', tenantKeyOf(b.tenantId)).where('v1', '=', email).execute();
         assert.equal(values.length, 0);
         assert.equal(await changesRepo.head(db, b.tenantId), head);
       } finally {

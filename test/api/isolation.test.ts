@@ -5,12 +5,14 @@
 //
 // Not swept, with reason: the identity routes (`/{tenant}/…`: OIDC discovery, JWKS, token endpoint) are
 // public by design and addressed by tenant, not by token; the operator API (`/operator/v1/…`) is guarded
-// by the operator key, not by tenant tokens — its key check is covered below instead.
+// by the operator key, not by tenant tokens — its key check is covered below instead. The tenant API
+// (`/openmto/v1/…`) takes no tenant or id from the path; it is swept separately with A's ids in the query.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { dialects, startTestServer, type TestServer, type TestTenant } from '../helpers/harness.js';
+import { tenantKeyOf } from '../../src/store/repos/tenantKeys.js';
 
 const refusedStatuses = new Set([400, 401, 403, 404, 405]);
 
@@ -129,7 +131,7 @@ for (const dialect of dialects()) {
       assert.equal(got.body.displayName, 'Zyxalpha Visible');
       assert.equal((await ts.request('GET', `/v1.0/users/${aState.deletedId}`, { token: a.adminToken })).status, 404, 'still soft-deleted');
       const deleted = await ts.server.store.db.selectFrom('users').select('deleted_at')
-        .where('tenant_id', '=', a.tenantId).where('id', '=', aState.deletedId).executeTakeFirst();
+        .where('tenant_no', '=', tenantKeyOf(a.tenantId)).where('id', '=', aState.deletedId).executeTakeFirst();
       assert.ok(deleted?.deleted_at, 'the soft-deleted user is neither restored nor purged');
       if (aState.groupId) assert.equal((await ts.request('GET', `/v1.0/groups/${aState.groupId}`, { token: a.adminToken })).status, 200);
       if (aState.spId) {
@@ -197,6 +199,29 @@ for (const dialect of dialects()) {
         }
         assert.equal((await ts.request('GET', '/v1.0/users', { token: b.adminToken })).status, 200);
       });
+    });
+
+    test('tenant API (/openmto/v1): B tokens on every route, with A ids in the query, read only B', async () => {
+      // These routes take no tenant or object from the path: the token's tenant is the only one they touch.
+      const routes = ts.server.app.routeTable.filter((r) => r.url.startsWith('/openmto/') && r.method !== 'HEAD');
+      assert.ok(routes.length >= 5, 'the tenant API is in the route table');
+      const query = `?searcher=${encodeURIComponent(aState.upn)}&person=${aState.userId}&tenant=${a.tenantId}`;
+      for (const r of routes) {
+        for (const [who, token] of [['B admin app', b.adminToken], ['B member', bUserToken]] as const) {
+          const body = r.method === 'PUT' ? { users: [aState.userId, aState.upn], groups: aState.groupId ? [aState.groupId] : [] } : undefined;
+          const res = await ts.request(r.method, `${r.url}${query}`, { token, ...(body ? { body } : {}) });
+          const where = `${who}: ${r.method} ${r.url} → ${res.status}`;
+          assert.ok(res.status < 500, where);
+          assertNoLeak(res.text, `${decodeURIComponent(query)} ${JSON.stringify(body ?? '')}`, where);
+          // The sweep above may have made B an organization of its own ("Probe"): its report holds B only.
+          if (who === 'B member') assert.equal(res.status, 403, where);
+          if (r.url.endsWith('/readiness') && res.status === 200) assert.deepEqual(res.body.tenants.map((t: { tenantId: string }) => t.tenantId), [b.tenantId]);
+          if (r.url.endsWith('/explain') && who !== 'B member') assert.ok(res.status === 400 || res.status === 404, `${where}: A's users are not in B's organization`);
+          if (r.method === 'PUT') assert.ok(refusedStatuses.has(res.status), `${where}: A's users are not B's to share`);
+        }
+      }
+      const aSharing = await ts.request('GET', '/openmto/v1/sharing', { token: a.adminToken });
+      assert.deepEqual(aSharing.body.users, [], "A's sharing is untouched");
     });
 
     test('operator API: no key or a wrong key → 401 on every operator route; tenant tokens are not keys', async () => {

@@ -97,8 +97,9 @@ for (const dialect of dialects()) {
           assert.equal(res.status, expected, `${row} × ${column}: ${JSON.stringify(res.body)}`);
           if (row === 'otherTenant' && column === 'invite') {
             const id = (res.body as unknown as { invitedUser: { id: string } }).invitedUser.id;
-            const where = await ts.server.store.db.selectFrom('users').select('tenant_id').where('id', '=', id).execute();
-            assert.deepEqual(where.map((w) => w.tenant_id), [a.tenantId], 'the invitation lands in the token\'s own tenant');
+            const where = await ts.server.store.db.selectFrom('users').innerJoin('tenants', 'tenants.no', 'users.tenant_no')
+              .select('tenants.id as tenantId').where('users.id', '=', id).execute();
+            assert.deepEqual(where.map((w) => w.tenantId), [a.tenantId], 'the invitation lands in the token\'s own tenant');
           }
           if (row === 'otherTenant' && res.status === 200 && Array.isArray(res.body.value)) {
             const bIds = new Set([target.b.id]);

@@ -53,12 +53,17 @@ for (const dialect of dialects()) {
     });
 
     test('5. framework errors on the OAuth endpoints are in OAuth shape', async () => {
-      for (const [method, path] of [['GET', `/${a.tenantId}/oauth2/v2.0/token`], ['GET', `/${a.tenantId}/oauth2/v2.0/authorize`], ['POST', `/${a.tenantId}/oauth2/v2.0/token`]] as const) {
+      for (const [method, path] of [['GET', `/${a.tenantId}/oauth2/v2.0/token`], ['POST', `/${a.tenantId}/oauth2/v2.0/authorize`], ['POST', `/${a.tenantId}/oauth2/v2.0/token`]] as const) {
         const res = await ts.request(method, path, method === 'POST' ? { body: '{bad', headers: { 'content-type': 'application/json' } } : {});
         assert.ok(res.status >= 400 && res.status < 500, `${method} ${path}: ${res.status}`);
         assert.equal(typeof res.body.error, 'string', res.text);
         assert.equal(typeof res.body.error_description, 'string', res.text);
       }
+      // GET authorize is a page for a person: a request it can't trust with a redirect is an HTML error page.
+      const page = await ts.request('GET', `/${a.tenantId}/oauth2/v2.0/authorize`);
+      assert.equal(page.status, 400);
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(page.text, /role="alert"/);
       // Graph's surface keeps Graph's shape for the same failures.
       const g = await ts.request('POST', '/v1.0/users', { token: a.adminToken, body: '{bad' });
       assert.equal(g.body.error.code, 'BadRequest');

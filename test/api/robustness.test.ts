@@ -10,6 +10,7 @@ import { newObjectId } from '../../src/domain/ids.js';
 import { usersRepo } from '../../src/store/repos/users.js';
 import { changesRepo } from '../../src/store/repos/changes.js';
 import { dialects, startTestServer, type TestResponse, type TestServer, type TestTenant } from '../helpers/harness.js';
+import { tenantKeyOf } from '../../src/store/repos/tenantKeys.js';
 
 const eventual = { consistencylevel: 'eventual' };
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -34,7 +35,7 @@ for (const dialect of dialects()) {
     let a: TestTenant;
     const snapshot = async () => ({
       users: Number((await ts.server.store.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('tenant_id', '=', a.tenantId).executeTakeFirstOrThrow()).n),
+        .where('tenant_no', '=', tenantKeyOf(a.tenantId)).executeTakeFirstOrThrow()).n),
       seq: await changesRepo.head(ts.server.store.db, a.tenantId),
     });
     const refused = async (method: string, path: string, opts: Parameters<TestServer['request']>[2] = {}) => {

@@ -11,6 +11,7 @@ import { appRoleAssignmentsRepo } from '../../src/store/repos/appRoleAssignments
 import { groupsRepo } from '../../src/store/repos/groups.js';
 import { servicePrincipalsRepo } from '../../src/store/repos/servicePrincipals.js';
 import { dialects, graphClient, iterateAll, startTestServer, type TestServer, type TestTenant, type TestUser } from '../helpers/harness.js';
+import { tenantKeyOf } from '../../src/store/repos/tenantKeys.js';
 
 const TEMPLATE = '518e5f48-1fc8-4c48-9387-9fdf28b0dfe7';
 const HOMEPAGE = 'https://account.activedirectory.windowsazure.com:444/applications/default.aspx?metadata=aad2aadsync|ISV9.1|primary|z';
@@ -44,7 +45,7 @@ for (const dialect of dialects()) {
     const newGroup = async (tenant: TestTenant, displayName: string) =>
       graphClient(ts, tenant.adminToken).api('/groups').post({ displayName, mailNickname: `g${n++}`, securityEnabled: true, mailEnabled: false });
     const changes = async (tenantId: string, id: string) =>
-      (await ts.server.store.db.selectFrom('change_log').select(['object_type', 'change', 'props']).where('tenant_id', '=', tenantId)
+      (await ts.server.store.db.selectFrom('change_log').select(['object_type', 'change', 'props']).where('tenant_no', '=', tenantKeyOf(tenantId))
         .where('object_id', '=', id).orderBy('seq').execute()).map((r) => `${r.object_type} ${r.change}${r.props ? ` ${r.props}` : ''}`);
     const assign = (token: string, spId: string, principalId: string, appRoleId: string) =>
       ts.request('POST', `/v1.0/servicePrincipals/${spId}/appRoleAssignedTo`, { token, body: { principalId, resourceId: spId, appRoleId } });

@@ -224,9 +224,11 @@ describe('valid sign-ins under a sustained flood of wrong passwords', () => {
   });
   after(() => env.close());
 
-  const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length * 0.99) - 1]!;
+  // 40 sign-ins a side: their p99 is the single slowest, which one pause of another test file running
+  // beside this one decides. The p95 (the second slowest) still moves if the flood slows sign-ins down.
+  const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length * 0.95) - 1]!;
 
-  test('stay within 2× their idle p99, while the flooded users are locked as documented', async () => {
+  test('stay within 2× their idle p95, while the flooded users are locked as documented', async () => {
     const victims = await Promise.all(Array.from({ length: 5 }, () => env.user()));
     const users = await Promise.all(Array.from({ length: 80 }, () => env.user()));
     // Each valid user signs in once: the first sign-in runs scrypt (nothing cached), the real cost.
@@ -269,8 +271,8 @@ describe('valid sign-ins under a sustained flood of wrong passwords', () => {
     }
     flood.postMessage('stop');
     await once(flood, 'exit');
-    const idle = p99(idleMs);
-    const loaded = p99(loadedMs);
+    const idle = p95(idleMs);
+    const loaded = p95(loadedMs);
 
     const total = [...answers.values()].reduce((a, b) => a + b, 0);
     const locked = (answers.get('400 50053') ?? 0) + (answers.get('429 90055') ?? 0);
@@ -279,7 +281,7 @@ describe('valid sign-ins under a sustained flood of wrong passwords', () => {
     // Locked: none reached scrypt but those already in flight (one per attacker) when we started.
     assert.ok(locked >= total - 6, seen);
     const show = (xs: number[]) => [...xs].sort((a, b) => a - b).map((x) => x.toFixed(0)).join(' ');
-    assert.ok(loaded <= 2 * idle, `p99 of valid sign-ins: idle ${idle.toFixed(1)} ms, under the flood ${loaded.toFixed(1)} ms\nidle: ${show(idleMs)}\nflood: ${show(loadedMs)}`);
+    assert.ok(loaded <= 2 * idle, `p95 of valid sign-ins: idle ${idle.toFixed(1)} ms, under the flood ${loaded.toFixed(1)} ms\nidle: ${show(idleMs)}\nflood: ${show(loadedMs)}`);
     for (const v of victims) assert.deepEqual((await password(env, v.upn, v.password, '192.0.2.10')).body.error_codes, [50053]);
   });
 });

@@ -223,6 +223,6 @@ describe('openmto readiness', () => {
     assert.match(e, /ben@beta\.ready\.test does not find Ann, "the first" in Beta \(missing\)/);
     assert.match(e, /has no user in Beta/);
     const bad = await cliRun(env, 'readiness', '--tenant', 'alpha.ready.test', '--explain', 'ben@beta.ready.test', '--data', dir);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
   });
 });

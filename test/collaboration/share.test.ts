@@ -209,10 +209,10 @@ describe('openmto share', () => {
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /User 'zed@alpha\.share\.test' does not exist/);
     const nothing = await run('share', 'add', '--tenant', 'alpha.share.test');
-    assert.equal(nothing.code, 1);
+    assert.equal(nothing.code, 2);
     assert.match(nothing.stderr, /give at least one --user or --group/);
     const noTenant = await run('share', 'show', '--tenant', 'gamma.share.test');
-    assert.equal(noTenant.code, 1);
+    assert.equal(noTenant.code, 4);
     assert.match(noTenant.stderr, /tenant 'gamma\.share\.test' does not exist/);
   });
 });

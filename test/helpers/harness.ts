@@ -14,6 +14,7 @@ import { importUsers } from '../../src/directory/import.js';
 import { createApp, createTenant, type CreatedTenant } from '../../src/identity/tenants.js';
 import { type RunningServer, startServer } from '../../src/server.js';
 import { openStore, type Store } from '../../src/store/store.js';
+import { tenantKeyOf } from '../../src/store/repos/tenantKeys.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -169,7 +170,7 @@ export async function startTestServer(dialect: DialectName = 'sqlite', options: 
       const result = await importUsers({ store: server.store, clock }, tenantId, [body]);
       if (result.failed.length) throw new Error(`user create failed: ${result.failed[0]?.message}`);
       const row = await server.store.db.selectFrom('users').select('id')
-        .where('tenant_id', '=', tenantId).where('upn_lc', '=', String(body.userPrincipalName).toLowerCase()).executeTakeFirstOrThrow();
+        .where('tenant_no', '=', tenantKeyOf(tenantId)).where('upn_lc', '=', String(body.userPrincipalName).toLowerCase()).executeTakeFirstOrThrow();
       return { id: row.id, userPrincipalName: String(body.userPrincipalName), password };
     },
     async userToken(tenantId, user) {

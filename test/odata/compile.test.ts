@@ -61,14 +61,23 @@ const people: UserSpec[] = [
 ];
 const LIVE_T1 = [1, 2, 3, 4, 5, 8];
 
+/** The two tenants' rows: the directory tables key on the tenant's number (migration 009). */
+const NO: Record<string, number> = { [T1]: 1, [T2]: 2 };
+async function seedTenants(db: Kysely<Schema>) {
+  for (const [id, no] of Object.entries(NO)) {
+    await db.insertInto('tenants').values({ id, no, display_name: id, domain: `${id}.test`, created_at: '2023-01-01T00:00:00.000Z', data: '{}' }).execute();
+  }
+}
+
 async function seed(db: Kysely<Schema>) {
+  await seedTenants(db);
   for (const p of people) {
-    const tenant = p.tenant ?? T1;
+    const tenant = NO[p.tenant ?? T1] as number;
     const mail = p.mail ?? null;
     await db
       .insertInto('users')
       .values({
-        tenant_id: tenant, id: id(p.n), upn_lc: foldCase(p.upn), upn_rev: reverseText(foldCase(p.upn)),
+        tenant_no: tenant, id: id(p.n), upn_lc: foldCase(p.upn), upn_rev: reverseText(foldCase(p.upn)),
         display_name_lc: p.displayName === null ? null : foldCase(p.displayName),
         given_name_lc: null, surname_lc: null, mail_lc: mail === null ? null : foldCase(mail),
         mail_rev: mail === null ? null : reverseText(foldCase(mail)), mail_nickname_lc: null, job_title_lc: null,
@@ -90,7 +99,7 @@ async function seed(db: Kysely<Schema>) {
       await db
         .insertInto('user_values')
         .values({
-          tenant_id: tenant, user_id: id(p.n), attr: v.attr, ord: ord++, v1, v1_rev: v.rev ? reverseText(v1) : null,
+          tenant_no: tenant, user_id: id(p.n), attr: v.attr, ord: ord++, v1, v1_rev: v.rev ? reverseText(v1) : null,
           v2: v.v2 === undefined ? null : foldCase(v.v2), v3: v.v3 === undefined ? null : foldCase(v.v3),
         })
         .execute();
@@ -98,7 +107,7 @@ async function seed(db: Kysely<Schema>) {
     for (const token of tokenize(p.displayName ?? '')) {
       await db
         .insertInto('search_tokens')
-        .values({ tenant_id: tenant, object_type: 'user', prop: 'displayName', token, object_id: id(p.n) })
+        .values({ tenant_no: tenant, object_type: 'user', prop: 'displayName', token, object_id: id(p.n) })
         .execute();
     }
   }
@@ -305,9 +314,10 @@ describe('multi-word search terms', () => {
     });
     await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
     // 300 objects have a "mar…" token, 2 have "zol…": walking "zol" probes 2 rows instead of 300.
-    const rows = Array.from({ length: 300 }, (_, i) => ({ tenant_id: T1, object_type: 'user', prop: 'displayName', token: `mar${i}`, object_id: `o${i}` }));
-    rows.push({ tenant_id: T1, object_type: 'user', prop: 'displayName', token: 'zoltan', object_id: 'o1' });
-    rows.push({ tenant_id: T1, object_type: 'user', prop: 'displayName', token: 'zola', object_id: 'o2' });
+    const rows = Array.from({ length: 300 }, (_, i) => ({ tenant_no: 1, object_type: 'user', prop: 'displayName', token: `mar${i}`, object_id: `o${i}` }));
+    rows.push({ tenant_no: 1, object_type: 'user', prop: 'displayName', token: 'zoltan', object_id: 'o1' });
+    rows.push({ tenant_no: 1, object_type: 'user', prop: 'displayName', token: 'zola', object_id: 'o2' });
+    await seedTenants(db);
     await db.insertInto('search_tokens').values(rows).execute();
     for (const text of ['mar zol', 'zol mar']) {
       queries.length = 0;
@@ -340,13 +350,13 @@ describe('SQLite query plans', () => {
         .join('\n');
     };
     const cases: [string, Partial<ListQuery>, RegExp][] = [
-      ['startsWith', { filter: parseFilter("startsWith(displayName,'mar')") }, /USING INDEX users_display_name_lc \(tenant_id=\? AND display_name_lc>\? AND display_name_lc<\?\)/],
+      ['startsWith', { filter: parseFilter("startsWith(displayName,'mar')") }, /USING INDEX users_display_name_lc \(tenant_no=\? AND display_name_lc>\? AND display_name_lc<\?\)/],
       ['endsWith', { filter: parseFilter("endsWith(mail,'@contoso.com')") }, /USING INDEX users_mail_rev/],
-      ['search tokens', { search: parseSearch('"displayName:mar smi"') }, /(search_tokens_1|PRIMARY KEY) \(tenant_id=\? AND object_type=\? AND prop=\? AND token>\? AND token<\?\)/],
+      ['search tokens', { search: parseSearch('"displayName:mar smi"') }, /(search_tokens_1|PRIMARY KEY) \(tenant_no=\? AND object_type=\? AND prop=\? AND token>\? AND token<\?\)/],
       ['search prefix', { search: parseSearch('"mail:mar"') }, /USING INDEX users_mail_lc/],
       ['search OR', { search: parseSearch('"displayName:mar" OR "mail:mar"') }, /USING INDEX users_mail_lc/],
-      ['any()', { filter: parseFilter("identities/any(c: c/issuerAssignedId eq 'a@b.c')") }, /USING (COVERING )?INDEX user_values_v1 \(tenant_id=\? AND attr=\? AND v1=\?\)/],
-      ['plain', {}, /USING INDEX sqlite_autoindex_users_1 \(tenant_id=\?\)/],
+      ['any()', { filter: parseFilter("identities/any(c: c/issuerAssignedId eq 'a@b.c')") }, /USING (COVERING )?INDEX user_values_v1 \(tenant_no=\? AND attr=\? AND v1=\?\)/],
+      ['plain', {}, /USING INDEX sqlite_autoindex_users_1 \(tenant_no=\?\)/],
     ];
     for (const [name, q, expected] of cases) {
       const plan = await planOf(q);

@@ -115,10 +115,10 @@ describe('serve errors', () => {
       // The failed start released its lock.
       assert.throws(() => readFileSync(join(dir, 'openmto.lock')));
       const bad = await runCli(['serve', '--port', 'abc', '--data', dir], { capture: true });
-      assert.equal(bad.code, 1);
+      assert.equal(bad.code, 2, 'a usage error (docs/cli.md, exit codes)');
       assert.match(bad.stderr, /option '--port <n>' argument 'abc' is invalid\. A port is a number from 0 to 65535/);
       const unknown = await runCli(['serve', '--prot', '8443', '--data', dir], { capture: true });
-      assert.equal(unknown.code, 1);
+      assert.equal(unknown.code, 2);
       assert.match(unknown.stderr, /unknown option '--prot'/);
     } finally {
       blocker.close();

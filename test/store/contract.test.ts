@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 // The store contract: one suite, run against every dialect through openStore. On SQLite the repositories
 // are the only wall between tenants, so every method is checked with the same ids living in two tenants.
 // Known gaps between dialects: none — every case below runs unchanged on SQLite and PostgreSQL. The
@@ -18,6 +19,7 @@ import { usersRepo } from '../../src/store/repos/users.js';
 import type { Database } from '../../src/store/schema.js';
 import type { Db, Store } from '../../src/store/store.js';
 import { dialects, openTestStore } from '../helpers/harness.js';
+import { tenantKeyOf } from '../../src/store/repos/tenantKeys.js';
 
 const now = () => new Date().toISOString();
 
@@ -27,7 +29,10 @@ const tenantTables = [
 ] as const satisfies readonly (keyof Database)[];
 
 async function countRows(db: Db, table: (typeof tenantTables)[number], tenantId: string): Promise<number> {
-  const r = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+  // The directory tables key on the tenant's number (migration 009), the others on its id.
+  const keyed = (['users', 'user_values', 'group_values', 'search_tokens', 'groups', 'group_members', 'change_log'] as string[]).includes(table);
+  const where = keyed ? sql<boolean>`tenant_no = ${tenantKeyOf(tenantId)}` : sql<boolean>`tenant_id = ${tenantId}`;
+  const r = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where(where).executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
@@ -170,7 +175,7 @@ for (const dialect of dialects()) {
       });
       assert.equal(await changesRepo.head(store.db, a), 3);
       assert.equal(await changesRepo.head(store.db, b), 1);
-      const seqs = await store.db.selectFrom('change_log').select('seq').where('tenant_id', '=', a).orderBy('seq').execute();
+      const seqs = await store.db.selectFrom('change_log').select('seq').where('tenant_no', '=', tenantKeyOf(a)).orderBy('seq').execute();
       assert.deepEqual(seqs.map((r) => Number(r.seq)), [1, 2, 3]);
       const users = await changesRepo.since(store.db, a, 'user', 0, 3, 10);
       assert.deepEqual(users.map((r) => [r.seq, r.change, r.props]), [[1, 'created', null], [3, 'updated', ['jobTitle']]]);
@@ -215,12 +220,12 @@ for (const dialect of dialects()) {
       const heads = await Promise.all(writes);
       assert.deepEqual([...heads].sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => 2 * (i + 1)));
       for (const [t, n] of [[a, 40], [b, 20]] as const) {
-        const rows = await store.db.selectFrom('change_log').select(['seq', 'object_id', 'change']).where('tenant_id', '=', t).orderBy('seq').execute();
+        const rows = await store.db.selectFrom('change_log').select(['seq', 'object_id', 'change']).where('tenant_no', '=', tenantKeyOf(t)).orderBy('seq').execute();
         assert.deepEqual(rows.map((r) => Number(r.seq)), Array.from({ length: n }, (_, i) => i + 1));
         assert.equal(await changesRepo.head(store.db, t), n);
       }
       // Each transaction's pair is contiguous: created then updated of the same user.
-      const rowsA = await store.db.selectFrom('change_log').select(['seq', 'object_id', 'change']).where('tenant_id', '=', a).orderBy('seq').execute();
+      const rowsA = await store.db.selectFrom('change_log').select(['seq', 'object_id', 'change']).where('tenant_no', '=', tenantKeyOf(a)).orderBy('seq').execute();
       for (let i = 0; i < rowsA.length; i += 2) {
         assert.equal(rowsA[i]!.object_id, rowsA[i + 1]!.object_id);
         assert.deepEqual([rowsA[i]!.change, rowsA[i + 1]!.change], ['created', 'updated']);

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { openStore, type Store } from '../../src/store/store.js';
 import { cliRun } from '../helpers/cli.js';
 import { dialects } from '../helpers/harness.js';
+import { tenantKeyOf } from '../../src/store/repos/tenantKeys.js';
 
 const USERS = 20_000;
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'openmto.mjs');
@@ -70,7 +71,7 @@ async function setUp(dir: string, env: Record<string, string>): Promise<Setup> {
 }
 
 async function linkedCount(s: Setup): Promise<number> {
-  const r = await s.store.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', s.b)
+  const r = await s.store.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_no', '=', tenantKeyOf(s.b))
     .where('home_tenant_id', '=', s.a).executeTakeFirst();
   return Number(r?.n ?? 0);
 }
@@ -83,11 +84,11 @@ async function converged(s: Setup): Promise<boolean> {
 
 async function assertExactlyOnce(s: Setup): Promise<void> {
   assert.equal(await linkedCount(s), USERS);
-  const dupes = await s.store.db.selectFrom('users').select('home_user_id').where('tenant_id', '=', s.b).where('home_tenant_id', '=', s.a)
+  const dupes = await s.store.db.selectFrom('users').select('home_user_id').where('tenant_no', '=', tenantKeyOf(s.b)).where('home_tenant_id', '=', s.a)
     .groupBy('home_user_id').having((eb) => eb.fn.countAll(), '>', 1).execute();
   assert.deepEqual(dupes, []);
-  const missing = await s.store.db.selectFrom('users as u').select('u.id').where('u.tenant_id', '=', s.a)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('users as t').select('t.id').where('t.tenant_id', '=', s.b).whereRef('t.home_user_id', '=', 'u.id'))))
+  const missing = await s.store.db.selectFrom('users as u').select('u.id').where('u.tenant_no', '=', tenantKeyOf(s.a))
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('users as t').select('t.id').where('t.tenant_no', '=', tenantKeyOf(s.b)).whereRef('t.home_user_id', '=', 'u.id'))))
     .execute();
   assert.deepEqual(missing, []);
 }

@@ -107,6 +107,40 @@ export function parseSelectParam(raw: string | undefined, allowed: ReadonlySet<s
   return names.includes('*') ? [...allowed] : names;
 }
 
+/**
+ * Parsed $filter and $search texts, by their exact text: people search sends the same few hundred
+ * prefixes over and over (every user types "a", "ma", "jo"), and the trees are frozen, so one parse
+ * serves every request that repeats it. Bounds: 2,048 texts per option of at most 512 characters each
+ * (~1–2 MB at worst); when full, the oldest half goes. Only successful parses are kept: a bad text is
+ * parsed again to render its error.
+ */
+class ParseCache<T> {
+  private readonly entries = new Map<string, T>();
+
+  constructor(private readonly parse: (text: string) => T) {}
+
+  get(text: string): T {
+    const hit = this.entries.get(text);
+    if (hit !== undefined) return hit;
+    const parsed = this.parse(text);
+    if (text.length <= PARSE_CACHE_MAX_TEXT) {
+      if (this.entries.size >= PARSE_CACHE_ENTRIES) {
+        let drop = this.entries.size >> 1;
+        for (const k of this.entries.keys()) {
+          if (drop-- <= 0) break;
+          this.entries.delete(k);
+        }
+      }
+      this.entries.set(text, parsed);
+    }
+    return parsed;
+  }
+}
+const PARSE_CACHE_ENTRIES = 2048;
+const PARSE_CACHE_MAX_TEXT = 512;
+const filters = new ParseCache(parseFilter);
+const searches = new ParseCache(parseSearch);
+
 /** Reads a collection query and enforces the advanced-query rules of Graph's directory objects. */
 export function readCollectionQuery(req: FastifyRequest, allowedSelect: ReadonlySet<string>, resource: string): CollectionQuery {
   const q = queryOf(req);
@@ -119,13 +153,13 @@ export function readCollectionQuery(req: FastifyRequest, allowedSelect: Readonly
   if (q.$count !== undefined && q.$count !== 'true' && q.$count !== 'false') {
     throw errors.badRequest(`Invalid value for $count: '${q.$count}'. Use true or false.`);
   }
-  const search = q.$search !== undefined ? parseSearch(q.$search) : undefined;
+  const search = q.$search !== undefined ? searches.get(q.$search) : undefined;
   if (search && !eventual) {
     throw errors.unsupportedQuery(
       "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
     );
   }
-  const filter = q.$filter !== undefined ? parseFilter(q.$filter) : undefined;
+  const filter = q.$filter !== undefined ? filters.get(q.$filter) : undefined;
   const orderBy = q.$orderby !== undefined ? [...parseOrderBy(q.$orderby)] : undefined;
   // Advanced operators need the header and $count=true; $search needs only the header.
   const advanced = eventual && (countRequested || search !== undefined);

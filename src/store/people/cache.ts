@@ -8,16 +8,19 @@
 // Freshness comes from the change log, the store's one record of what changed: every request reads the
 // tenant's change sequence (one indexed row) and, when it moved, re-reads the users changed since
 // before answering. So a page never lags a committed write, whichever process or server instance made
-// it, on SQLite and PostgreSQL alike. The server builds every tenant's index in the background after it
-// starts (warm), and a new tenant's on its first people query; until a build ends, SQL answers. An index
-// is dropped if the change log was pruned past it or too many users changed at once, and the next query
-// starts a new build; deleted tenants' indexes go with the server's hourly sweep (retain).
+// it, on SQLite and PostgreSQL alike. A tenant's index is built on its first people query (or at server
+// start, for the tenants the server was told to warm); until a build ends, SQL answers. Memory follows use,
+// not directory size: a tenant not searched for `idleSeconds` is evicted and built again on its next
+// search. An index is also dropped if the change log was pruned past it or too many users changed at once,
+// and the next query starts a new build; deleted tenants' indexes go with the server's hourly sweep (retain).
 import type { Kysely } from 'kysely';
 import type { ResourceCatalog } from '../../domain/catalog.js';
+import { type Clock, systemClock } from '../../domain/clock.js';
 import { defaultUserSelect } from '../../domain/user.js';
 import type { ListQuery, ListResult } from '../query/list.js';
 import { dialectOf, run, sql } from '../query/sqlText.js';
 import { changesRepo } from '../repos/changes.js';
+import { tenantNo } from '../repos/tenantKeys.js';
 import type { Database } from '../schema.js';
 import { peoplePlan, type Holdings } from './shape.js';
 import { type PersonRow, TenantPeople } from './tenantIndex.js';
@@ -36,16 +39,37 @@ export interface PeopleIndexOptions {
   maxUsers: number;
   /** More users changed than this between two reads rebuild the index instead of re-reading them one by one. */
   rebuildAfter?: number;
+  /** A tenant not searched for this long is evicted (its memory freed); the next search builds it again. */
+  idleSeconds?: number;
+  /** Time for idleness (tests move it). */
+  clock?: Clock;
+  /**
+   * Runs once per process, when the first tenant's index is ready (the server warms its request path with
+   * it); the tenant reports `warming` meanwhile and answers searches as `ready`. It resolves to the number
+   * of requests it made that were answered, which the status reports; its failure is ignored.
+   */
+  afterFirstBuild?: (tenantId: string) => Promise<number>;
 }
+
+/**
+ * Ten minutes: a person looking people up comes back within minutes, so a tenant in use keeps its index
+ * and skips rebuilds (~4 s per 100k users, SQL answering meanwhile); a tenant nobody searches for ten
+ * minutes gives its ~1.2 KB per user back.
+ */
+export const DEFAULT_IDLE_SECONDS = 600;
+/** How often idle tenants are looked for without any search arriving (a timer; searches also look). */
+const IDLE_SWEEP_MAX_MS = 60_000;
 
 /** Users read per statement while building: big enough to amortize a statement, small enough to yield often. */
 const BUILD_CHUNK = 2000;
 const DEFAULT_REBUILD_AFTER = 5000;
 
+/** `used`: when it was last searched (clock ms); what eviction reads. */
 type TenantState =
-  | { status: 'building'; done: Promise<void> }
-  | { status: 'off' }
-  | { status: 'ready'; index: TenantPeople; seq: number; catching?: Promise<void> };
+  | { status: 'building'; done: Promise<void>; used: number }
+  | { status: 'off'; used: number }
+  | { status: 'ready'; index: TenantPeople; seq: number; catching?: Promise<void>; used: number; warming?: boolean }
+  | { status: 'evicted'; used: number; evictedAt: number };
 
 const registry = new WeakMap<Kysely<Database>, PeopleIndex>();
 
@@ -62,28 +86,52 @@ export const peopleIndexOf = (db: Kysely<Database>): PeopleIndex | undefined => 
 /** One tenant's index as the operator API reports it. */
 export interface PeopleIndexStatus {
   tenantId: string;
-  status: TenantState['status'];
+  /** `warming`: ready, while the server's one-time warm-up runs on it (afterFirstBuild). */
+  status: TenantState['status'] | 'warming';
   users?: number;
   /** The change-log sequence it reflects. */
   seq?: number;
+  /** Estimated heap the tenant's index holds (TenantPeople.bytes), and per user. */
+  bytes?: number;
+  bytesPerUser?: number;
+  /** Last searched (ISO time); an index idle for `idleSeconds` is evicted. */
+  lastSearched: string;
+  /** When it was evicted (status `evicted`). */
+  evicted?: string;
 }
 
 export class PeopleIndex {
   private readonly tenants = new Map<string, TenantState>();
   private readonly rebuildAfter: number;
+  private readonly idleMs: number;
+  private readonly clock: Clock;
+  private readonly timer: NodeJS.Timeout;
+  private lastSweep: number;
   private stopped = false;
+  private firstBuilt = false;
+  private warmUp: { tenantId: string; answered: number; ms: number } | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: PeopleIndexOptions,
   ) {
     this.rebuildAfter = options.rebuildAfter ?? DEFAULT_REBUILD_AFTER;
+    this.idleMs = 1000 * (options.idleSeconds ?? DEFAULT_IDLE_SECONDS);
+    this.clock = options.clock ?? systemClock;
+    this.lastSweep = this.clock.now().getTime();
+    this.timer = setInterval(() => this.evictIdle(), Math.min(IDLE_SWEEP_MAX_MS, Math.max(1000, this.idleMs / 4)));
+    this.timer.unref();
   }
 
   /** A page from memory, or undefined when SQL must answer (shape, build in progress, over budget). */
   async list(catalog: ResourceCatalog, tenantId: string, q: ListQuery): Promise<ListResult | undefined> {
     const plan = peoplePlan(catalog, q, userHoldings);
     if (!plan) return undefined;
+    const now = this.clock.now().getTime();
+    const known = this.tenants.get(tenantId);
+    if (known) known.used = now;
+    // Searches look for idle tenants too, at most a few times per idle period (a map walk).
+    if (now - this.lastSweep >= this.idleMs / 4) this.evictIdle(now);
     let index: TenantPeople | undefined;
     try {
       index = await this.current(tenantId);
@@ -110,25 +158,61 @@ export class PeopleIndex {
   }
 
   /**
+   * Evicts every tenant not searched for `idleSeconds` (ready, or refused over budget: that verdict is
+   * re-made on its next search). The status keeps a line per evicted tenant so an operator sees what
+   * memory was given back; a tenant deleted since goes with `retain`.
+   */
+  evictIdle(now = this.clock.now().getTime()): string[] {
+    this.lastSweep = now;
+    const evicted: string[] = [];
+    for (const [id, s] of this.tenants) {
+      if ((s.status === 'ready' || s.status === 'off') && now - s.used >= this.idleMs) {
+        this.tenants.set(id, { status: 'evicted', used: s.used, evictedAt: now });
+        evicted.push(id);
+      }
+    }
+    return evicted;
+  }
+
+  /**
    * Builds these tenants' indexes one after another in the background (server start), so the first
-   * searches after a restart find them ready. Tenants already known are skipped.
+   * searches after a restart find them ready. Tenants already held or building are skipped.
    */
   async warm(tenantIds: readonly string[]): Promise<void> {
     for (const id of tenantIds) {
       if (this.stopped) return;
-      if (!this.tenants.has(id)) await this.start(id);
+      const s = this.tenants.get(id);
+      if (!s || s.status === 'evicted') await this.start(id);
     }
   }
 
-  /** Ends background builds (the store is closing). */
+  /** Ends background builds and the idle timer (the store is closing). */
   stop(): void {
     this.stopped = true;
+    clearInterval(this.timer);
   }
 
-  status(): { maxUsers: number; heldUsers: number; tenants: PeopleIndexStatus[] } {
-    const tenants = [...this.tenants].map(([tenantId, s]) =>
-      s.status === 'ready' ? { tenantId, status: s.status, users: s.index.size, seq: s.seq } : { tenantId, status: s.status });
-    return { maxUsers: this.options.maxUsers, heldUsers: this.heldUsers, tenants };
+  status(): {
+    maxUsers: number; heldUsers: number; idleSeconds: number; bytes: number; bytesPerUser: number | null;
+    /** The one-time warm-up of the request path: on which tenant, requests answered, how long it took. */
+    warmUp: { tenantId: string; answered: number; ms: number } | null;
+    tenants: PeopleIndexStatus[];
+  } {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    let bytes = 0;
+    const tenants = [...this.tenants].map(([tenantId, s]): PeopleIndexStatus => {
+      const base = { tenantId, status: s.status === 'ready' && s.warming ? 'warming' as const : s.status, lastSearched: iso(s.used) };
+      if (s.status === 'evicted') return { ...base, evicted: iso(s.evictedAt) };
+      if (s.status !== 'ready') return base;
+      const b = s.index.bytes();
+      bytes += b;
+      return { ...base, users: s.index.size, seq: s.seq, bytes: b, bytesPerUser: s.index.size ? Math.round(b / s.index.size) : 0 };
+    });
+    const held = this.heldUsers;
+    return {
+      maxUsers: this.options.maxUsers, heldUsers: held, idleSeconds: this.idleMs / 1000, bytes,
+      bytesPerUser: held ? Math.round(bytes / held) : null, warmUp: this.warmUp, tenants,
+    };
   }
 
   /** Users held across tenants. */
@@ -140,7 +224,7 @@ export class PeopleIndex {
 
   private async current(tenantId: string): Promise<TenantPeople | undefined> {
     let state = this.tenants.get(tenantId);
-    if (!state) {
+    if (!state || state.status === 'evicted') {
       // Not awaited: this request goes to SQL while the build runs.
       void this.start(tenantId);
       return undefined;
@@ -164,7 +248,7 @@ export class PeopleIndex {
     const done = this.build(tenantId).catch(() => {
       if (this.tenants.get(tenantId)?.status === 'building') this.tenants.delete(tenantId);
     });
-    this.tenants.set(tenantId, { status: 'building', done });
+    this.tenants.set(tenantId, { status: 'building', done, used: this.clock.now().getTime() });
     return done;
   }
 
@@ -172,7 +256,7 @@ export class PeopleIndex {
     const seq = await changesRepo.head(this.db, tenantId);
     const users = await changesRepo.objectCount(this.db, tenantId);
     if (this.heldUsers + users > this.options.maxUsers) {
-      this.tenants.set(tenantId, { status: 'off' });
+      this.tenants.set(tenantId, { status: 'off', used: this.usedOf(tenantId) });
       return;
     }
     // Rows are read after `seq`, so each is at least that new; the changes after `seq` are re-read on
@@ -191,7 +275,20 @@ export class PeopleIndex {
       await new Promise((resolve) => setImmediate(resolve));
     }
     index.seal();
-    if (this.tenants.get(tenantId)?.status === 'building') this.tenants.set(tenantId, { status: 'ready', index, seq });
+    if (this.tenants.get(tenantId)?.status !== 'building') return;
+    const ready: TenantState = { status: 'ready', index, seq, used: this.usedOf(tenantId) };
+    this.tenants.set(tenantId, ready);
+    if (this.firstBuilt || !this.options.afterFirstBuild) return;
+    this.firstBuilt = true;
+    ready.warming = true;
+    const t0 = performance.now();
+    const answered = await this.options.afterFirstBuild(tenantId).catch(() => 0);
+    this.warmUp = { tenantId, answered, ms: Math.round(performance.now() - t0) };
+    ready.warming = false;
+  }
+
+  private usedOf(tenantId: string): number {
+    return this.tenants.get(tenantId)?.used ?? this.clock.now().getTime();
   }
 
   private async catchUp(tenantId: string, state: TenantState & { status: 'ready' }, head: number): Promise<void> {
@@ -224,6 +321,7 @@ async function readPeople(
   // The page properties come out of the stored JSON as JSON text, as the SQL path renders them: no
   // parsing a ~0.7 KB object per user in JavaScript to serialize a few of its values again.
   const sqlite = dialectOf(db) === 'sqlite';
+  const no = await tenantNo(db, tenantId);
   const data = sqlite ? sql.ref('u.data') : sql`(${sql.ref('u.data')}::json)`;
   const cols = sql.join([
     ...COLUMNS.map((c) => sql.ref(`u.${c}`)),
@@ -234,14 +332,14 @@ async function readPeople(
     : sql`u.id > ${which.afterId}`;
   const tail = 'ids' in which ? sql`` : sql` order by u.id limit ${sql.int(which.limit)}`;
   const users = await run<Record<string, string | null> & { id: string }>(db, sql`select u.id as id, ${cols}
-    from users as u where u.tenant_id = ${tenantId} and u.deleted_at is null and ${where}${tail}`);
+    from users as u where u.tenant_no = ${no} and u.deleted_at is null and ${where}${tail}`);
   if (!users.length) return [];
   const hint = sqlite ? sql` indexed by search_tokens_object` : sql``;
   const tokenRange = 'ids' in which
     ? sql`st.object_id in (${sql.join(users.map((u) => sql`${u.id}`))})`
     : sql`st.object_id >= ${(users[0] as { id: string }).id} and st.object_id <= ${(users[users.length - 1] as { id: string }).id}`;
   const tokens = await run<{ object_id: string; prop: string; token: string }>(db, sql`select st.object_id as object_id, st.prop as prop,
-    st.token as token from search_tokens as st${hint} where st.tenant_id = ${tenantId} and ${tokenRange}
+    st.token as token from search_tokens as st${hint} where st.tenant_no = ${no} and ${tokenRange}
     and st.object_type = 'user' and st.prop in (${sql.join(TOKEN_PROPS.map((p) => sql`${p}`))})`);
   const byUser = new Map<string, Record<string, string[]>>();
   for (const t of tokens) {

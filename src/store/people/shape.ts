@@ -36,13 +36,42 @@ export function peoplePlan(catalog: ResourceCatalog, q: ListQuery, held: Holding
   if (catalog.objectType !== 'user' || q.deleted || q.count || (q.orderBy?.length ?? 0) > 0) return undefined;
   if (!q.render?.every((k) => held.renderable.has(k))) return undefined;
   if (!Number.isInteger(q.top) || q.top < 1 || q.top > 999) return undefined;
-  const probes = q.search && !q.filter ? searchProbes(catalog, q.search, held) : q.filter && !q.search ? filterProbes(catalog, q.filter, held) : undefined;
+  const probes = q.search && !q.filter ? probesOf(catalog, q.search, held, searchProbes) : q.filter && !q.search ? probesOf(catalog, q.filter, held, filterProbes) : undefined;
   if (!probes) return undefined;
   const c = q.cursor;
   if (c && (c.kind !== 'after' || typeof c.key !== 'string' || typeof c.id !== 'string' || !Number.isInteger(c.branch) || c.branch < 0 || c.branch >= probes.length)) {
     return undefined;
   }
   return { probes, render: q.render, top: q.top, ...(c?.kind === 'after' && c.key !== null ? { after: { branch: c.branch, key: c.key, id: c.id } } : {}) };
+}
+
+/**
+ * Probes by query tree: the API's parse cache hands the same frozen tree to every request with the same
+ * text, so the walk over it (names, case folding, tokenizing) is done once per tree, not per request.
+ * Weak keys: an entry lives as long as its tree, and per catalog and holdings, which are constants.
+ */
+const probeCache = new WeakMap<object, WeakMap<object, WeakMap<object, readonly Probe[] | null>>>();
+
+function probesOf<N extends object>(
+  catalog: ResourceCatalog, node: N, held: Holdings, make: (c: ResourceCatalog, n: N, h: Holdings) => Probe[] | undefined,
+): readonly Probe[] | undefined {
+  let byHeld = probeCache.get(catalog);
+  if (!byHeld) {
+    byHeld = new WeakMap();
+    probeCache.set(catalog, byHeld);
+  }
+  let byNode = byHeld.get(held);
+  if (!byNode) {
+    byNode = new WeakMap();
+    byHeld.set(held, byNode);
+  }
+  let probes = byNode.get(node);
+  if (probes === undefined) {
+    const made = make(catalog, node, held);
+    probes = made ? Object.freeze(made) : null;
+    byNode.set(node, probes);
+  }
+  return probes ?? undefined;
 }
 
 function searchProbes(catalog: ResourceCatalog, search: SearchNode, held: Holdings): Probe[] | undefined {

@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { ChangeHub, takeChanged } from '../changeEvents.js';
 import type { Database as Schema } from '../schema.js';
-import type { Db, Store } from '../store.js';
+import type { Db, Store, TransactionOptions } from '../store.js';
 
 export async function connectPostgres(url: string, schema?: string): Promise<Store> {
   if (schema && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name '${schema}'`);
@@ -57,7 +57,9 @@ export async function connectPostgres(url: string, schema?: string): Promise<Sto
     dialect: 'postgres',
     db,
     onChange: (l) => hub.subscribe(l),
-    transaction<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    // Every request has its own connection and its own COMMIT (synchronous_commit stays on: durable at
+    // acknowledgement); PostgreSQL's commit_delay/commit_siblings are its own group commit of WAL flushes.
+    transaction<T>(fn: (db: Db) => Promise<T>, _options?: TransactionOptions): Promise<T> {
       return db.transaction().execute(async (trx) => {
         const result = await fn(trx);
         // Delivered at COMMIT to every listener on the database, dropped with a rollback.

@@ -6,8 +6,8 @@
 // - strings are compared against the lowercased `*_lc` columns with a lowercased literal;
 // - startsWith is a range `col >= p AND col < next(p)` (never LIKE), endsWith the same range on the
 //   reversed column with the reversed literal;
-// - a collection's any() is a semi-join `id IN (SELECT owner FROM values WHERE tenant_id, attr, …)`, which
-//   the (tenant_id, attr, v1) index serves;
+// - a collection's any() is a semi-join `id IN (SELECT owner FROM values WHERE tenant_no, attr, …)`, which
+//   the (tenant_no, attr, v1) index serves;
 // - a $search term on a tokenized property is `id IN (SELECT object_id FROM search_tokens …)` per piece
 //   (or the correlated EXISTS form, see SearchCompileOptions).
 // Every value is a bound parameter; identifiers come from the catalog, never from the request.
@@ -91,7 +91,7 @@ interface Target {
 
 interface Ctx {
   catalog: ResourceCatalog;
-  tenantId: string;
+  tenantNo: number;
   alias: string;
   advanced: boolean;
   /** Set inside any(): the range variable and the collection it ranges over. */
@@ -275,7 +275,7 @@ function lambda(ctx: Ctx, n: Extract<FilterNode, { kind: 'lambda' }>, positive: 
       : compileNode({ ...ctx, lambda: { variable: n.variable, prop } }, n.body, true, false);
   const owner = `${ctx.catalog.objectType}_id`;
   const sub = sql`select ${ref(VALUES_ALIAS, owner)} from ${sql.id(ctx.catalog.valuesTable)} as ${sql.id(VALUES_ALIAS)}
-    where ${ref(VALUES_ALIAS, 'tenant_id')} = ${ctx.tenantId} and ${ref(VALUES_ALIAS, 'attr')} = ${prop.attr} and ${body}`;
+    where ${ref(VALUES_ALIAS, 'tenant_no')} = ${ctx.tenantNo} and ${ref(VALUES_ALIAS, 'attr')} = ${prop.attr} and ${body}`;
   const id = ref(ctx.alias, 'id');
   return positive ? sql`${id} in (${sub})` : sql`${id} not in (${sub})`;
 }
@@ -303,8 +303,8 @@ function compileNode(ctx: Ctx, n: FilterNode, positive: boolean, viaNot: boolean
 }
 
 /** `$filter` → a boolean SQL expression over `<alias>.*` (tenant and deletion scoping are the caller's). */
-export function compileFilter(node: FilterNode, catalog: ResourceCatalog, tenantId: string, opts: CompileOptions = {}): Bool {
-  const ctx: Ctx = { catalog, tenantId, alias: opts.alias ?? catalog.table, advanced: opts.advanced ?? false };
+export function compileFilter(node: FilterNode, catalog: ResourceCatalog, tenantNo: number, opts: CompileOptions = {}): Bool {
+  const ctx: Ctx = { catalog, tenantNo, alias: opts.alias ?? catalog.table, advanced: opts.advanced ?? false };
   return compileNode(ctx, node, true, false);
 }
 
@@ -312,7 +312,7 @@ export interface SearchCompileOptions extends CompileOptions {
   /**
    * How a tokenized term meets the token table. `in` (default): `id IN (SELECT object_id …)`, best when
    * every match is read anyway (counting). `exists`: a correlated probe of the object's own tokens via
-   * (tenant_id, object_id), best when another index drives the scan and only a page of rows is checked.
+   * (tenant_no, object_id), best when another index drives the scan and only a page of rows is checked.
    */
   form?: 'in' | 'exists';
   /** Needed with `exists`, for the SQLite index hint. */
@@ -335,7 +335,7 @@ export interface SearchCompileOptions extends CompileOptions {
 export function compileSearch(
   node: SearchNode,
   catalog: ResourceCatalog,
-  tenantId: string,
+  tenantNo: number,
   opts: SearchCompileOptions = {},
 ): Bool {
   const alias = opts.alias ?? catalog.table;
@@ -361,9 +361,9 @@ export function compileSearch(
       const range = upper === null ? sql`st.token >= ${piece}` : sql`st.token >= ${piece} and st.token < ${upper}`;
       if (opts.form !== 'exists') {
         return sql`${ref(alias, 'id')} in (select st.object_id from search_tokens as st
-          where st.tenant_id = ${tenantId} and st.object_type = ${catalog.objectType} and st.prop = ${prop.name} and ${range})`;
+          where st.tenant_no = ${tenantNo} and st.object_type = ${catalog.objectType} and st.prop = ${prop.name} and ${range})`;
       }
-      return sql`exists (select 1 from ${objectTokens('st', ref(alias, 'id'), tenantId, opts.dialect)}
+      return sql`exists (select 1 from ${objectTokens('st', ref(alias, 'id'), tenantNo, opts.dialect)}
         and st.object_type = ${catalog.objectType} and st.prop = ${prop.name} and ${range})`;
     });
     return parts.length === 1 ? (parts[0] as Bool) : sql`(${sql.join(parts, sql` and `)})`;
@@ -375,14 +375,14 @@ export function compileSearch(
 export type { SqlDialect };
 
 /**
- * `search_tokens AS <t>` read through its (tenant_id, object_id) index: a probe of one object's tokens.
+ * `search_tokens AS <t>` read through its (tenant_no, object_id) index: a probe of one object's tokens.
  * SQLite plans without statistics unless ANALYZE ran, and then prefers the covering primary key with only
- * tenant_id bound, i.e. every token of the tenant per probe (14 s per page at 1M users, measured); the
+ * tenant_no bound, i.e. every token of the tenant per probe (14 s per page at 1M users, measured); the
  * INDEXED BY hint pins the index that holds a few rows per object. PostgreSQL picks it by its statistics.
  */
-export function objectTokens(t: string, objectId: Sql, tenantId: string, dialect: SqlDialect | undefined) {
+export function objectTokens(t: string, objectId: Sql, tenantNo: number, dialect: SqlDialect | undefined) {
   const hint = dialect === 'sqlite' ? sql` indexed by search_tokens_object` : sql``;
-  return sql`search_tokens as ${sql.id(t)}${hint} where ${sql.ref(`${t}.tenant_id`)} = ${tenantId}
+  return sql`search_tokens as ${sql.id(t)}${hint} where ${sql.ref(`${t}.tenant_no`)} = ${tenantNo}
     and ${sql.ref(`${t}.object_id`)} = ${objectId}`;
 }
 

@@ -33,6 +33,7 @@ import {
 import { peopleIndexOf } from '../people/cache.js';
 import { flatten, INDEXED, MAX_BRANCHES } from './drivers.js';
 import { dialectOf, run, type Sql, type SqlDialect, sql } from './sqlText.js';
+import { tenantNo as tenantKey } from '../repos/tenantKeys.js';
 
 /** Where the next page starts. JSON-serializable; the API layer wraps it into an opaque $skiptoken. */
 export type Cursor =
@@ -106,7 +107,7 @@ const PIECE_COUNT_BOUND = 5000;
  * both took 4.6 s at 1M users, walking the rarer one takes milliseconds. One bounded COUNT per word.
  */
 async function pieceCounts(
-  db: Kysely<Database>, catalog: ResourceCatalog, tenantId: string, search: SearchNode | undefined, cursorKey: string | null,
+  db: Kysely<Database>, catalog: ResourceCatalog, tenantNo: number, search: SearchNode | undefined, cursorKey: string | null,
 ): Promise<PieceCounts> {
   const counts = new Map<string, number>();
   const terms = flatten(search, 'or').flatMap((alt) => flatten(alt, 'and'));
@@ -128,7 +129,7 @@ async function pieceCounts(
       const upper = prefixUpperBound(piece);
       const range = upper === null ? sql`token >= ${piece}` : sql`token >= ${piece} and token < ${upper}`;
       const rows = await run<{ n: number | string }>(db, sql`select count(*) as n from (select 1 from search_tokens
-        where tenant_id = ${tenantId} and object_type = ${catalog.objectType} and prop = ${prop.name} and ${range}
+        where tenant_no = ${tenantNo} and object_type = ${catalog.objectType} and prop = ${prop.name} and ${range}
         limit ${sql.int(PIECE_COUNT_BOUND)}) as bounded`);
       counts.set(key, Number(rows[0]?.n ?? 0));
     }
@@ -166,7 +167,7 @@ function pickDriver(catalog: ResourceCatalog, search: SearchNode | undefined, fi
 /** The branches whose union is the answer, each with its own predicate and driver. */
 function plan(
   catalog: ResourceCatalog,
-  tenantId: string,
+  tenantNo: number,
   q: CountQuery,
   alias: string,
   dialect: SqlDialect,
@@ -177,17 +178,17 @@ function plan(
   const opts = { alias, advanced: q.advanced, dialect };
   const ref = (c: string) => sql.ref(`${alias}.${c}`);
   const base = [
-    sql`${ref('tenant_id')} = ${tenantId}`,
+    sql`${ref('tenant_no')} = ${tenantNo}`,
     q.deleted ? sql`${ref('deleted_at')} is not null` : sql`${ref('deleted_at')} is null`,
   ];
-  const filter = q.filter ? [compileFilter(q.filter, catalog, tenantId, opts)] : [];
+  const filter = q.filter ? [compileFilter(q.filter, catalog, tenantNo, opts)] : [];
   // A branch driven by a token range already holds only objects with a token in that range: the probe
   // for that piece would re-check every row it returns (a third of a people-search query's SQLite time).
   const search = (n: SearchNode, driver?: Driver) =>
-    compileSearch(n, catalog, tenantId, {
+    compileSearch(n, catalog, tenantNo, {
       ...opts, form: 'exists', ...(driven && driver?.kind === 'token' ? { implied: { prop: driver.prop, piece: driver.piece } } : {}),
     });
-  const whole = and([...base, ...filter, ...(q.search ? [compileSearch(q.search, catalog, tenantId, opts)] : [])]);
+  const whole = and([...base, ...filter, ...(q.search ? [compileSearch(q.search, catalog, tenantNo, opts)] : [])]);
 
   const searchAlts = flatten(q.search, 'or');
   const filterAlts = flatten(q.filter, 'or');
@@ -205,7 +206,7 @@ function plan(
   }
   const searchPart = (d: Driver) => (q.search ? [search(q.search, d)] : []);
   if (filterAlts.length > 1 && filterAlts.length <= MAX_BRANCHES) {
-    const alts = filterAlts.map((f) => compileFilter(f, catalog, tenantId, opts));
+    const alts = filterAlts.map((f) => compileFilter(f, catalog, tenantNo, opts));
     return { whole, branches: split(alts, alts, searchPart, filterAlts.map((f) => pickDriver(catalog, q.search, f, counts))) };
   }
   const driver = pickDriver(catalog, q.search, q.filter, counts);
@@ -248,7 +249,7 @@ const KEYS_PER_OBJECT = 40;
 /** One branch's rows in driver order, after `after`, at most `limit`. */
 function branchPage(
   catalog: ResourceCatalog,
-  tenantId: string,
+  tenantNo: number,
   alias: string,
   b: Branch,
   after: { key: string | null; id: string } | undefined,
@@ -275,16 +276,16 @@ function branchPage(
   const upper = prefixUpperBound(d.piece);
   const range = (c: Sql) => (upper === null ? sql`${c} >= ${d.piece}` : sql`${c} >= ${d.piece} and ${c} < ${upper}`);
   const scope = (t: string) =>
-    sql`${sql.ref(`${t}.tenant_id`)} = ${tenantId} and ${sql.ref(`${t}.object_type`)} = ${catalog.objectType} and ${sql.ref(`${t}.prop`)} = ${d.prop}`;
+    sql`${sql.ref(`${t}.tenant_no`)} = ${tenantNo} and ${sql.ref(`${t}.object_type`)} = ${catalog.objectType} and ${sql.ref(`${t}.prop`)} = ${d.prop}`;
   const keyset = after
     ? sql` and drv.token >= ${after.key} and (drv.token > ${after.key} or drv.object_id > ${after.id})`
     : sql``;
   // CROSS JOIN fixes the join order on SQLite (token index first); PostgreSQL plans it as an inner join.
   return sql`select ${cols}, drv.token as k from search_tokens as drv cross join ${table}
     where ${scope('drv')} and ${range(sql.ref('drv.token'))}${keyset}
-      and not exists (select 1 from ${objectTokens('fst', sql.ref('drv.object_id'), tenantId, dialect)}
+      and not exists (select 1 from ${objectTokens('fst', sql.ref('drv.object_id'), tenantNo, dialect)}
         and ${scope('fst')} and ${range(sql.ref('fst.token'))} and fst.token < drv.token)
-      and ${ref('tenant_id')} = ${tenantId} and ${ref('id')} = drv.object_id and ${b.where}
+      and ${ref('tenant_no')} = ${tenantNo} and ${ref('id')} = drv.object_id and ${b.where}
     order by drv.token, drv.object_id limit ${sql.int(limit)}`;
 }
 
@@ -320,11 +321,12 @@ export async function queryObjects(
   tenantId: string,
   q: ListQuery,
 ): Promise<ListResult> {
+  const tenantNo = await tenantKey(db, tenantId);
   const alias = catalog.table;
   const sorted = (q.orderBy?.length ?? 0) > 0;
   const dialect = dialectOf(db);
-  const counts = sorted ? new Map<string, number>() : await pieceCounts(db, catalog, tenantId, q.search, q.cursor?.kind === 'after' ? q.cursor.key : null);
-  const { branches } = plan(catalog, tenantId, q, alias, dialect, counts, !sorted);
+  const counts = sorted ? new Map<string, number>() : await pieceCounts(db, catalog, tenantNo, q.search, q.cursor?.kind === 'after' ? q.cursor.key : null);
+  const { branches } = plan(catalog, tenantNo, q, alias, dialect, counts, !sorted);
   validate(q, sorted, branches.length);
   const counting = q.count ? countObjects(db, catalog, tenantId, q) : undefined;
   // Don't leave the count's promise unobserved if the page query fails first.
@@ -333,7 +335,7 @@ export async function queryObjects(
   const result: ListResult = { rows: [] };
   if (sorted) {
     const offset = q.cursor?.kind === 'offset' ? q.cursor.offset : 0;
-    const rows = await sortedPage(db, catalog, tenantId, alias, q.orderBy ?? [], branches, offset, q.top + 1, dataColumn(alias, q.render, dialect));
+    const rows = await sortedPage(db, catalog, tenantNo, alias, q.orderBy ?? [], branches, offset, q.top + 1, dataColumn(alias, q.render, dialect));
     result.rows = rows.slice(0, q.top);
     if (rows.length > q.top) result.next = { kind: 'offset', offset: offset + q.top };
   } else {
@@ -341,7 +343,7 @@ export async function queryObjects(
     const tagged: (Row & { branch: number })[] = [];
     for (let i = start?.branch ?? 0; i < branches.length && tagged.length <= q.top; i++) {
       const after = start && i === start.branch ? start : undefined;
-      const page = branchPage(catalog, tenantId, alias, branches[i] as Branch, after, q.top + 1 - tagged.length, dialect, q.render);
+      const page = branchPage(catalog, tenantNo, alias, branches[i] as Branch, after, q.top + 1 - tagged.length, dialect, q.render);
       for (const r of await run<Row>(db, page)) tagged.push({ id: r.id, data: r.data, k: r.k, branch: i });
     }
     result.rows = tagged.length > q.top ? tagged.slice(0, q.top) : tagged;
@@ -358,7 +360,7 @@ export async function queryObjects(
 async function sortedPage(
   db: Kysely<Database>,
   catalog: ResourceCatalog,
-  tenantId: string,
+  tenantNo: number,
   alias: string,
   orderBy: readonly OrderBy[],
   branches: Branch[],
@@ -377,7 +379,7 @@ async function sortedPage(
       (b, i) => sql`select ${sql.id('id')} from (select ${id} from ${table} where ${b.where}
         order by ${order} limit ${sql.int(offset + limit)}) as ${sql.id(`b${i}`)}`,
     );
-    where = sql`${sql.ref(`${alias}.tenant_id`)} = ${tenantId} and ${id} in (${sql.join(subs, sql` union `)})`;
+    where = sql`${sql.ref(`${alias}.tenant_no`)} = ${tenantNo} and ${id} in (${sql.join(subs, sql` union `)})`;
   }
   return run<Row>(db, sql`select ${cols} from ${table} where ${where}
     order by ${order} limit ${sql.int(limit)} offset ${offset}`);
@@ -390,9 +392,10 @@ export async function countObjects(
   tenantId: string,
   q: CountQuery,
 ): Promise<number> {
+  const tenantNo = await tenantKey(db, tenantId);
   const alias = catalog.table;
   // Counting reads every match anyway, so the whole predicate in one query (IN-form search) is cheapest.
-  const { whole } = plan(catalog, tenantId, q, alias, dialectOf(db));
+  const { whole } = plan(catalog, tenantNo, q, alias, dialectOf(db));
   const rows = await run<{ n: number | string | bigint }>(db, sql`select count(*) as n
     from ${sql.id(catalog.table)} as ${sql.id(alias)} where ${whole}`);
   return Number(rows[0]?.n ?? 0);

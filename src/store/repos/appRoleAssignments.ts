@@ -4,6 +4,7 @@ import { errors } from '../../domain/errors.js';
 import { literalLimit } from '../query/sqlText.js';
 import type { Db } from '../store.js';
 import { translateUnique } from './constraints.js';
+import { tenantNo } from './tenantKeys.js';
 
 export type PrincipalType = 'User' | 'Group';
 
@@ -103,10 +104,11 @@ export const appRoleAssignmentsRepo = {
   async displayNames(db: Db, tenantId: string, ids: readonly string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     const unique = [...new Set(ids)];
+    const no = await tenantNo(db, tenantId);
     for (let i = 0; i < unique.length; i += CHUNK) {
       const chunk = unique.slice(i, i + CHUNK);
       for (const table of ['users', 'groups'] as const) {
-        const rows = await db.selectFrom(table).select(['id', 'data']).where('tenant_id', '=', tenantId).where('id', 'in', chunk).execute();
+        const rows = await db.selectFrom(table).select(['id', 'data']).where('tenant_no', '=', no).where('id', 'in', chunk).execute();
         for (const r of rows) out.set(r.id, String((JSON.parse(r.data) as { displayName?: unknown }).displayName ?? ''));
       }
     }

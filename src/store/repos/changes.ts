@@ -4,6 +4,7 @@ import { markChanged } from '../changeEvents.js';
 import { literalLimit, run, sql } from '../query/sqlText.js';
 import type { Db } from '../store.js';
 import { documentsRepo } from './documents.js';
+import { tenantNo } from './tenantKeys.js';
 
 /**
  * How long change-log rows are kept. Graph delta tokens for directory objects live 7 days, and so does
@@ -43,15 +44,16 @@ export const changesRepo = {
     // keeps the tenant's object count: every object that comes or goes does so through a change here.
     let grown = 0;
     for (const c of changes) grown += c.change === 'created' ? 1 : c.change === 'deleted' ? -1 : 0;
-    const [row] = await run<{ change_seq: number | string }>(db, sql`update tenants set change_seq = change_seq + ${changes.length},
-      object_count = object_count + ${grown} where id = ${tenantId} returning change_seq`);
+    const [row] = await run<{ change_seq: number | string; no: number | string }>(db, sql`update tenants set change_seq = change_seq + ${changes.length},
+      object_count = object_count + ${grown} where id = ${tenantId} returning change_seq, no`);
     if (!row) throw new Error(`tenant ${tenantId} does not exist`);
     markChanged(db, tenantId, bySync);
     const first = Number(row.change_seq) - changes.length + 1;
+    const no = Number(row.no);
     const tuples = changes.map((c, i) =>
-      sql`(${tenantId}, ${first + i}, ${c.objectType}, ${c.objectId}, ${c.change}, ${c.props ? JSON.stringify(c.props) : null}, ${at})`);
+      sql`(${no}, ${first + i}, ${c.objectType}, ${c.objectId}, ${c.change}, ${c.props ? JSON.stringify(c.props) : null}, ${at})`);
     for (let i = 0; i < tuples.length; i += 1000) {
-      await run(db, sql`insert into change_log (tenant_id, seq, object_type, object_id, change, props, at) values ${sql.join(tuples.slice(i, i + 1000))}`);
+      await run(db, sql`insert into change_log (tenant_no, seq, object_type, object_id, change, props, at) values ${sql.join(tuples.slice(i, i + 1000))}`);
     }
     return Number(row.change_seq);
   },
@@ -72,8 +74,8 @@ export const changesRepo = {
     return r ? Number(JSON.parse(r.data)) : 0;
   },
   async since(db: Db, tenantId: string, objectType: 'user' | 'group', after: number, upTo: number, limit: number) {
-    const rows = await db.selectFrom('change_log').selectAll()
-      .where('tenant_id', '=', tenantId).where('object_type', '=', objectType)
+    const rows = await db.selectFrom('change_log').select(['seq', 'object_type', 'object_id', 'change', 'props', 'at'])
+      .where('tenant_no', '=', await tenantNo(db, tenantId)).where('object_type', '=', objectType)
       .where('seq', '>', after).where('seq', '<=', upTo).orderBy('seq').limit(literalLimit(limit)).execute();
     return rows.map((r) => ({ ...r, seq: Number(r.seq), props: r.props ? (JSON.parse(r.props) as string[]) : null }));
   },
@@ -86,7 +88,7 @@ export const changesRepo = {
     page: { afterId: string; limit: number; ids?: readonly string[] | null },
   ): Promise<string[]> {
     let q = db.selectFrom('change_log').select('object_id')
-      .where('tenant_id', '=', tenantId).where('object_type', '=', objectType)
+      .where('tenant_no', '=', await tenantNo(db, tenantId)).where('object_type', '=', objectType)
       .where('seq', '>', after).where('seq', '<=', upTo).where('object_id', '>', page.afterId);
     if (page.ids) q = q.where('object_id', 'in', page.ids.length ? page.ids : ['']);
     const rows = await q.groupBy('object_id').orderBy('object_id').limit(literalLimit(page.limit)).execute();
@@ -95,8 +97,8 @@ export const changesRepo = {
   /** Every change of these objects in (after, upTo], in sequence order. */
   async ofObjects(db: Db, tenantId: string, objectType: 'user' | 'group', ids: readonly string[], after: number, upTo: number) {
     if (!ids.length) return [];
-    const rows = await db.selectFrom('change_log').selectAll()
-      .where('tenant_id', '=', tenantId).where('object_type', '=', objectType)
+    const rows = await db.selectFrom('change_log').select(['seq', 'object_type', 'object_id', 'change', 'props', 'at'])
+      .where('tenant_no', '=', await tenantNo(db, tenantId)).where('object_type', '=', objectType)
       .where('seq', '>', after).where('seq', '<=', upTo).where('object_id', 'in', ids).orderBy('seq').execute();
     return rows.map((r) => ({ ...r, seq: Number(r.seq), props: r.props ? (JSON.parse(r.props) as string[]) : null }));
   },
@@ -109,8 +111,8 @@ export const changesRepo = {
   async internalRows(db: Db, tenantId: string, after: number, upTo: number): Promise<ChangeRow[]> {
     const rows = await run<{ seq: number | string; object_type: string; object_id: string; change: string; props: string | null }>(db, sql`
       select c.seq, c.object_type, c.object_id, c.change, c.props from change_log c
-      left join users u on c.object_type = 'user' and u.tenant_id = c.tenant_id and u.id = c.object_id
-      where c.tenant_id = ${tenantId} and c.seq > ${after} and c.seq <= ${upTo}
+      left join users u on c.object_type = 'user' and u.tenant_no = c.tenant_no and u.id = c.object_id
+      where c.tenant_no = ${await tenantNo(db, tenantId)} and c.seq > ${after} and c.seq <= ${upTo}
         and (c.object_type <> 'user' or u.id is null or (u.home_tenant_id is null and (u.creation_type is null or u.creation_type <> 'invitation')))
       order by c.seq`);
     return rows.map((r) => ({ seq: Number(r.seq), objectType: r.object_type, objectId: r.object_id, change: r.change, props: r.props ? JSON.parse(r.props) : null }));
@@ -118,12 +120,12 @@ export const changesRepo = {
   /** The stored JSON of these objects (live and soft-deleted). */
   async objects(db: Db, tenantId: string, table: 'users' | 'groups', ids: readonly string[]): Promise<{ id: string; data: string; deleted: boolean }[]> {
     if (!ids.length) return [];
-    const rows = await db.selectFrom(table as 'users').select(['id', 'data', 'deleted_at']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+    const rows = await db.selectFrom(table as 'users').select(['id', 'data', 'deleted_at']).where('tenant_no', '=', await tenantNo(db, tenantId)).where('id', 'in', ids).execute();
     return rows.map((r) => ({ id: r.id, data: r.data, deleted: r.deleted_at !== null }));
   },
   /** Live objects in id order after `afterId` (optionally only among `ids`), at most `limit`. */
   async liveObjects(db: Db, tenantId: string, table: 'users' | 'groups', afterId: string, ids: readonly string[] | null, limit: number) {
-    let q = db.selectFrom(table as 'users').select(['id', 'data']).where('tenant_id', '=', tenantId).where('deleted_at', 'is', null).where('id', '>', afterId);
+    let q = db.selectFrom(table as 'users').select(['id', 'data']).where('tenant_no', '=', await tenantNo(db, tenantId)).where('deleted_at', 'is', null).where('id', '>', afterId);
     if (ids) q = q.where('id', 'in', ids.length ? ids : ['']);
     return q.orderBy('id').limit(literalLimit(limit)).execute();
   },
@@ -131,13 +133,13 @@ export const changesRepo = {
   async groupMembers(db: Db, tenantId: string, groupIds: readonly string[]): Promise<{ groupId: string; memberId: string; memberType: string }[]> {
     if (!groupIds.length) return [];
     const rows = await db.selectFrom('group_members').select(['group_id', 'member_id', 'member_type'])
-      .where('tenant_id', '=', tenantId).where('group_id', 'in', groupIds).orderBy('group_id').orderBy('member_id').execute();
+      .where('tenant_no', '=', await tenantNo(db, tenantId)).where('group_id', 'in', groupIds).orderBy('group_id').orderBy('member_id').execute();
     return rows.map((r) => ({ groupId: r.group_id, memberId: r.member_id, memberType: r.member_type }));
   },
   /** Which of these ids are groups of the tenant. */
   async groupIdsAmong(db: Db, tenantId: string, ids: readonly string[]): Promise<string[]> {
     if (!ids.length) return [];
-    return (await db.selectFrom('groups').select('id').where('tenant_id', '=', tenantId).where('id', 'in', ids).execute()).map((g) => g.id);
+    return (await db.selectFrom('groups').select('id').where('tenant_no', '=', await tenantNo(db, tenantId)).where('id', 'in', ids).execute()).map((g) => g.id);
   },
   /**
    * Deletes the rows written before `olderThanIso` and raises the floor to the highest pruned sequence, so
@@ -145,15 +147,16 @@ export const changesRepo = {
    * floor and the deletion must land together. Rows above `keepAbove` are kept. Returns the number of rows removed.
    */
   async prune(db: Db, tenantId: string, olderThanIso: string, at = olderThanIso, keepAbove = Number.MAX_SAFE_INTEGER): Promise<number> {
+    const no = await tenantNo(db, tenantId);
     const r = await db.selectFrom('change_log').select((eb) => eb.fn.max('seq').as('top'))
-      .where('tenant_id', '=', tenantId).where('at', '<', olderThanIso).executeTakeFirst();
+      .where('tenant_no', '=', no).where('at', '<', olderThanIso).executeTakeFirst();
     if (r?.top === null || r?.top === undefined) return 0;
     // Cut at a sequence, not at a time: everything at or below the floor is gone, everything above kept,
     // even if a clock step made `at` non-monotonic.
     // `keepAbove`: history some reader still needs (an active sync job's watermark) stays whatever its age.
     const top = Math.min(Number(r.top), keepAbove);
     if (top <= (await changesRepo.floor(db, tenantId))) return 0;
-    const deleted = await db.deleteFrom('change_log').where('tenant_id', '=', tenantId).where('seq', '<=', top).executeTakeFirst();
+    const deleted = await db.deleteFrom('change_log').where('tenant_no', '=', no).where('seq', '<=', top).executeTakeFirst();
     const floor = Math.max(top, await changesRepo.floor(db, tenantId));
     await documentsRepo.put(db, tenantId, 'changeLog', 'floor', floor, at);
     return Number(deleted.numDeletedRows);

@@ -7,7 +7,7 @@ export function uniqueViolation(e: unknown): string | undefined {
   const err = e as { code?: unknown; constraint?: unknown; message?: unknown };
   // PostgreSQL: SQLSTATE 23505, with the constraint (index) name.
   if (err?.code === '23505') return typeof err.constraint === 'string' ? err.constraint : '';
-  // SQLite: "UNIQUE constraint failed: users.tenant_id, users.upn_lc" (columns, not the index name).
+  // SQLite: "UNIQUE constraint failed: users.tenant_no, users.upn_lc" (columns, not the index name).
   if (err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
     return typeof err.message === 'string' ? err.message : '';
   }

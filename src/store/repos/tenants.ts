@@ -1,5 +1,6 @@
 import { run, sql } from '../query/sqlText.js';
 import type { Db } from '../store.js';
+import { allocateTenantNo, tenantNo } from './tenantKeys.js';
 
 export interface TenantRecord {
   id: string;
@@ -18,7 +19,7 @@ const fromRow = (r: { id: string; display_name: string; domain: string; created_
 export const tenantsRepo = {
   async insert(db: Db, t: TenantRecord): Promise<void> {
     await db.insertInto('tenants').values({
-      id: t.id, display_name: t.displayName, domain: t.domain, created_at: t.createdDateTime, data: JSON.stringify(t.data),
+      id: t.id, no: await allocateTenantNo(db), display_name: t.displayName, domain: t.domain, created_at: t.createdDateTime, data: JSON.stringify(t.data),
     }).execute();
   },
   async update(db: Db, t: TenantRecord): Promise<void> {
@@ -43,10 +44,13 @@ export const tenantsRepo = {
   },
   /** Removes a tenant and every row it owns. */
   async remove(db: Db, tenantId: string): Promise<void> {
+    const no = await tenantNo(db, tenantId);
+    for (const table of ['user_values', 'group_values', 'search_tokens', 'group_members', 'users', 'groups', 'change_log'] as const) {
+      await db.deleteFrom(table).where('tenant_no', '=', no).execute();
+    }
     for (const table of [
-      'apps', 'user_values', 'group_values', 'search_tokens', 'group_members', 'users', 'groups', 'change_log', 'tenant_documents',
-      'mto_members', 'work_items', 'sync_jobs', 'sync_objects', 'provisioning_log',
-      'applications', 'service_principals', 'app_role_assignments',
+      'apps', 'tenant_documents', 'mto_members', 'work_items', 'sync_jobs', 'sync_objects', 'provisioning_log',
+      'applications', 'service_principals', 'app_role_assignments', 'authorization_grants',
     ] as const) {
       await db.deleteFrom(table).where('tenant_id', '=', tenantId).execute();
     }

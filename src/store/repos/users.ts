@@ -9,6 +9,7 @@ import { dialectOf, literalLimit, run, type Sql, type SqlDialect, sql } from '..
 import type { SearchTokenRow, UserRow, UserValueRow } from '../schema.js';
 import type { Db } from '../store.js';
 import { translateUnique } from './constraints.js';
+import { existingTenantNo, tenantNo } from './tenantKeys.js';
 
 const lc = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v.toLowerCase() : null);
 const bool = (v: unknown): number | null => (typeof v === 'boolean' ? (v ? 1 : 0) : null);
@@ -17,13 +18,13 @@ interface StoredExtras {
   roles?: string[];
 }
 
-export function toRow(r: UserRecord): UserRow {
+export function toRow(r: UserRecord, no: number): UserRow {
   const u = r.user;
   const upn = u.userPrincipalName.toLowerCase();
   const mail = lc(u.mail);
   const extras: StoredExtras = r.roles.length ? { roles: r.roles } : {};
   return {
-    tenant_id: r.tenantId,
+    tenant_no: no,
     id: u.id,
     upn_lc: upn,
     upn_rev: reverseText(upn),
@@ -54,14 +55,15 @@ export function toRow(r: UserRecord): UserRow {
   };
 }
 
-export function fromRow(row: UserRow): UserRecord {
+/** `row` is a users row of tenant `tenantId` (rows carry only the tenant's integer key). */
+export function fromRow(row: UserRow, tenantId: string): UserRecord {
   const data = JSON.parse(row.data) as User & { '@openmto.roles'?: string[]; '@openmto.syncJobs'?: string[] };
   const roles = data['@openmto.roles'] ?? [];
   const syncJobs = data['@openmto.syncJobs'];
   delete data['@openmto.roles'];
   delete data['@openmto.syncJobs'];
   return {
-    tenantId: row.tenant_id,
+    tenantId,
     user: data,
     homeTenantId: row.home_tenant_id,
     homeUserId: row.home_user_id,
@@ -80,14 +82,14 @@ export function userFromData(data: string): User {
   return u;
 }
 
-function valueRows(tenantId: string, u: User): UserValueRow[] {
+function valueRows(no: number, u: User): UserValueRow[] {
   const rows: UserValueRow[] = [];
   const push = (attr: string, items: unknown, reversed: boolean) => {
     if (!Array.isArray(items)) return;
     items.forEach((item, ord) => {
       if (typeof item !== 'string' || item === '') return;
       const v1 = item.toLowerCase();
-      rows.push({ tenant_id: tenantId, user_id: u.id, attr, ord, v1, v1_rev: reversed ? reverseText(v1) : null, v2: null, v3: null });
+      rows.push({ tenant_no: no, user_id: u.id, attr, ord, v1, v1_rev: reversed ? reverseText(v1) : null, v2: null, v3: null });
     });
   };
   push('otherMails', u.otherMails, true);
@@ -96,7 +98,7 @@ function valueRows(tenantId: string, u: User): UserValueRow[] {
   if (Array.isArray(u.identities)) {
     u.identities.forEach((id: Record<string, unknown>, ord: number) => {
       rows.push({
-        tenant_id: tenantId, user_id: u.id, attr: 'identities', ord,
+        tenant_no: no, user_id: u.id, attr: 'identities', ord,
         v1: lc(id.issuerAssignedId) ?? '', v1_rev: null, v2: lc(id.issuer), v3: lc(id.signInType),
       });
     });
@@ -104,24 +106,24 @@ function valueRows(tenantId: string, u: User): UserValueRow[] {
   return rows;
 }
 
-function tokenRows(tenantId: string, u: User) {
+function tokenRows(no: number, u: User) {
   return tokenize(u.displayName ?? '').map((token) => ({
-    tenant_id: tenantId, object_type: 'user', prop: 'displayName', token, object_id: u.id,
+    tenant_no: no, object_type: 'user', prop: 'displayName', token, object_id: u.id,
   }));
 }
 
 // Every column of each table written here, checked exhaustive by the compiler (a Record needs every key).
 const userColumns = Object.keys({
-  tenant_id: 1, id: 1, upn_lc: 1, upn_rev: 1, display_name_lc: 1, given_name_lc: 1, surname_lc: 1, mail_lc: 1, mail_rev: 1,
+  tenant_no: 1, id: 1, upn_lc: 1, upn_rev: 1, display_name_lc: 1, given_name_lc: 1, surname_lc: 1, mail_lc: 1, mail_rev: 1,
   mail_nickname_lc: 1, job_title_lc: 1, department_lc: 1, company_name_lc: 1, employee_id_lc: 1, user_type: 1, creation_type: 1,
   external_user_state: 1, account_enabled: 1, show_in_address_list: 1, home_tenant_id: 1, home_user_id: 1, password_hash: 1,
   created_at: 1, deleted_at: 1, data: 1,
 } satisfies Record<keyof UserRow, 1>) as (keyof UserRow)[];
 const valueColumns = Object.keys({
-  tenant_id: 1, user_id: 1, attr: 1, ord: 1, v1: 1, v1_rev: 1, v2: 1, v3: 1,
+  tenant_no: 1, user_id: 1, attr: 1, ord: 1, v1: 1, v1_rev: 1, v2: 1, v3: 1,
 } satisfies Record<keyof UserValueRow, 1>) as (keyof UserValueRow)[];
 const tokenColumns = Object.keys({
-  tenant_id: 1, object_type: 1, prop: 1, token: 1, object_id: 1,
+  tenant_no: 1, object_type: 1, prop: 1, token: 1, object_id: 1,
 } satisfies Record<keyof SearchTokenRow, 1>) as (keyof SearchTokenRow)[];
 
 // SQLite binds at most 32,766 parameters per statement; PostgreSQL 65,535. Chunks keep a
@@ -164,14 +166,14 @@ async function insertChunked<R>(db: Db, table: string, columns: readonly (keyof 
 function addressBranch(p: number, body: Sql, limit: number, distinct = false): Sql {
   return sql`select * from (select ${sql.raw(`${distinct ? 'distinct ' : ''}${p} as p`)}, ${body} limit ${sql.int(limit)}) ${sql.raw(`b${p}`)}`;
 }
-function byColumn(p: number, tenantId: string, column: 'upn_lc' | 'mail_lc', value: string, limit: number): Sql {
-  return addressBranch(p, sql`id from users where tenant_id = ${tenantId} and ${sql.raw(column)} = ${value} and deleted_at is null`, limit);
+function byColumn(p: number, no: number, column: 'upn_lc' | 'mail_lc', value: string, limit: number): Sql {
+  return addressBranch(p, sql`id from users where tenant_no = ${no} and ${sql.raw(column)} = ${value} and deleted_at is null`, limit);
 }
 // DISTINCT: one user may hold a value twice (SMTP: and smtp: fold to one value), and must not crowd a
 // second holder out of the LIMIT.
-function byValue(p: number, tenantId: string, attr: string, value: string, limit: number): Sql {
-  return addressBranch(p, sql`v.user_id as id from user_values v join users x on x.tenant_id = v.tenant_id and x.id = v.user_id
-    where v.tenant_id = ${tenantId} and v.attr = ${attr} and v.v1 = ${value} and x.deleted_at is null`, limit, true);
+function byValue(p: number, no: number, attr: string, value: string, limit: number): Sql {
+  return addressBranch(p, sql`v.user_id as id from user_values v join users x on x.tenant_no = v.tenant_no and x.id = v.user_id
+    where v.tenant_no = ${no} and v.attr = ${attr} and v.v1 = ${value} and x.deleted_at is null`, limit, true);
 }
 
 // The UPN index (migration 001): `users_upn` on PostgreSQL, its columns in SQLite's message.
@@ -181,30 +183,33 @@ const upnTaken = () => errors.sameKeyValue('userPrincipalName');
 export const usersRepo = {
   async insert(db: Db, tenantId: string, records: readonly UserRecord[]): Promise<void> {
     if (records.some((r) => r.tenantId !== tenantId)) throw new Error('record of another tenant');
-    await translateUnique(() => insertChunked(db, 'users', userColumns, records.map(toRow)), isUpnIndex, upnTaken);
-    await insertChunked(db, 'user_values', valueColumns, records.flatMap((r) => valueRows(tenantId, r.user)));
-    await insertChunked(db, 'search_tokens', tokenColumns, records.flatMap((r) => tokenRows(tenantId, r.user)));
+    const no = await existingTenantNo(db, tenantId);
+    await translateUnique(() => insertChunked(db, 'users', userColumns, records.map((r) => toRow(r, no))), isUpnIndex, upnTaken);
+    await insertChunked(db, 'user_values', valueColumns, records.flatMap((r) => valueRows(no, r.user)));
+    await insertChunked(db, 'search_tokens', tokenColumns, records.flatMap((r) => tokenRows(no, r.user)));
   },
 
   async update(db: Db, tenantId: string, record: UserRecord): Promise<void> {
-    const row = toRow(record);
+    const no = await existingTenantNo(db, tenantId);
+    const row = toRow(record, no);
     await translateUnique(
-      () => db.updateTable('users').set(row).where('tenant_id', '=', tenantId).where('id', '=', record.user.id).execute(),
+      () => db.updateTable('users').set(row).where('tenant_no', '=', no).where('id', '=', record.user.id).execute(),
       isUpnIndex, upnTaken,
     );
-    await db.deleteFrom('user_values').where('tenant_id', '=', tenantId).where('user_id', '=', record.user.id).execute();
-    await db.deleteFrom('search_tokens').where('tenant_id', '=', tenantId).where('object_id', '=', record.user.id).execute();
-    await insertChunked(db, 'user_values', valueColumns, valueRows(tenantId, record.user));
-    await insertChunked(db, 'search_tokens', tokenColumns, tokenRows(tenantId, record.user));
+    await db.deleteFrom('user_values').where('tenant_no', '=', no).where('user_id', '=', record.user.id).execute();
+    await db.deleteFrom('search_tokens').where('tenant_no', '=', no).where('object_id', '=', record.user.id).execute();
+    await insertChunked(db, 'user_values', valueColumns, valueRows(no, record.user));
+    await insertChunked(db, 'search_tokens', tokenColumns, tokenRows(no, record.user));
   },
 
   /** Deletes the user and its rows; returns the groups it was a member of (their change log must say so). */
   async remove(db: Db, tenantId: string, id: string): Promise<string[]> {
-    const groups = await db.selectFrom('group_members').select('group_id').where('tenant_id', '=', tenantId).where('member_id', '=', id).execute();
-    await db.deleteFrom('user_values').where('tenant_id', '=', tenantId).where('user_id', '=', id).execute();
-    await db.deleteFrom('search_tokens').where('tenant_id', '=', tenantId).where('object_id', '=', id).execute();
-    await db.deleteFrom('group_members').where('tenant_id', '=', tenantId).where('member_id', '=', id).execute();
-    await db.deleteFrom('users').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+    const no = await tenantNo(db, tenantId);
+    const groups = await db.selectFrom('group_members').select('group_id').where('tenant_no', '=', no).where('member_id', '=', id).execute();
+    await db.deleteFrom('user_values').where('tenant_no', '=', no).where('user_id', '=', id).execute();
+    await db.deleteFrom('search_tokens').where('tenant_no', '=', no).where('object_id', '=', id).execute();
+    await db.deleteFrom('group_members').where('tenant_no', '=', no).where('member_id', '=', id).execute();
+    await db.deleteFrom('users').where('tenant_no', '=', no).where('id', '=', id).execute();
     return groups.map((g) => g.group_id);
   },
 
@@ -213,14 +218,14 @@ export const usersRepo = {
     const key = idOrUpn.toLowerCase();
     const by = idOrUpn.includes('@') ? sql`upn_lc = ${key}` : sql`id = ${key}`;
     const state = sql.raw(deleted ? 'deleted_at is not null' : 'deleted_at is null');
-    const [row] = await run<UserRow>(db, sql`select * from users where tenant_id = ${tenantId} and ${by} and ${state}`);
-    return row ? fromRow(row) : undefined;
+    const [row] = await run<UserRow>(db, sql`select * from users where tenant_no = ${await tenantNo(db, tenantId)} and ${by} and ${state}`);
+    return row ? fromRow(row, tenantId) : undefined;
   },
 
   async getMany(db: Db, tenantId: string, ids: readonly string[]): Promise<UserRecord[]> {
     if (!ids.length) return [];
-    const rows = await db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
-    return rows.map(fromRow);
+    const rows = await db.selectFrom('users').selectAll().where('tenant_no', '=', await tenantNo(db, tenantId)).where('id', 'in', ids).execute();
+    return rows.map((r) => fromRow(r, tenantId));
   },
 
   /**
@@ -231,16 +236,17 @@ export const usersRepo = {
   async byAddress(db: Db, tenantId: string, address: string, limit = 2): Promise<UserRecord[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`invalid limit ${limit}`);
     const a = address.toLowerCase();
-    const rows = await run<UserRow & { p: number }>(db, sql`select m.p, u.* from (${byColumn(0, tenantId, 'upn_lc', a, limit)}
-      union all ${byColumn(1, tenantId, 'mail_lc', a, limit)} union all ${byValue(2, tenantId, 'proxyAddresses', `smtp:${a}`, limit)}
-      union all ${byValue(3, tenantId, 'otherMails', a, limit)}) m join users u on u.tenant_id = ${tenantId} and u.id = m.id`);
+    const no = await tenantNo(db, tenantId);
+    const rows = await run<UserRow & { p: number }>(db, sql`select m.p, u.* from (${byColumn(0, no, 'upn_lc', a, limit)}
+      union all ${byColumn(1, no, 'mail_lc', a, limit)} union all ${byValue(2, no, 'proxyAddresses', `smtp:${a}`, limit)}
+      union all ${byValue(3, no, 'otherMails', a, limit)}) m join users u on u.tenant_no = ${no} and u.id = m.id`);
     const seen = new Set<string>();
     const found: UserRecord[] = [];
     for (const row of rows.sort((x, y) => Number(x.p) - Number(y.p))) {
       if (seen.has(row.id)) continue;
       seen.add(row.id);
       const { p: _p, ...user } = row;
-      found.push(fromRow(user));
+      found.push(fromRow(user, tenantId));
       if (found.length === limit) break;
     }
     return found;
@@ -248,22 +254,22 @@ export const usersRepo = {
 
   async upnTaken(db: Db, tenantId: string, upn: string, exceptId?: string): Promise<boolean> {
     const except = exceptId ? sql` and id <> ${exceptId}` : sql.empty;
-    return (await run(db, sql`select id from users where tenant_id = ${tenantId} and upn_lc = ${upn.toLowerCase()}${except}`)).length > 0;
+    return (await run(db, sql`select id from users where tenant_no = ${await tenantNo(db, tenantId)} and upn_lc = ${upn.toLowerCase()}${except}`)).length > 0;
   },
 
   /** Soft-deleted users whose 30 days are up. */
   async expired(db: Db, tenantId: string, before: string, limit: number): Promise<string[]> {
     const rows = await db
       .selectFrom('users').select('id')
-      .where('tenant_id', '=', tenantId).where('deleted_at', 'is not', null).where('deleted_at', '<', before)
+      .where('tenant_no', '=', await tenantNo(db, tenantId)).where('deleted_at', 'is not', null).where('deleted_at', '<', before)
       .limit(literalLimit(limit)).execute();
     return rows.map((r) => r.id);
   },
 
   async byHome(db: Db, tenantId: string, homeTenantId: string, homeUserId: string): Promise<UserRecord | undefined> {
     const row = await db.selectFrom('users').selectAll()
-      .where('tenant_id', '=', tenantId).where('home_tenant_id', '=', homeTenantId).where('home_user_id', '=', homeUserId)
+      .where('tenant_no', '=', await tenantNo(db, tenantId)).where('home_tenant_id', '=', homeTenantId).where('home_user_id', '=', homeUserId)
       .executeTakeFirst();
-    return row ? fromRow(row) : undefined;
+    return row ? fromRow(row, tenantId) : undefined;
   },
 };

@@ -1,20 +1,18 @@
 import Database from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect } from 'kysely';
-import { ChangeHub, takeChanged } from '../changeEvents.js';
+import { Kysely, SqliteDialect } from 'kysely';
+import { ChangeHub } from '../changeEvents.js';
 import { registerSyncRunner } from '../query/sqlText.js';
 import type { Database as Schema } from '../schema.js';
-import type { Db, Store } from '../store.js';
-
-// Transaction control as precompiled statements: every create runs them, and building them through
-// the query builder each time showed up in its profile.
-const BEGIN = CompiledQuery.raw('BEGIN IMMEDIATE');
-const COMMIT = CompiledQuery.raw('COMMIT');
-const ROLLBACK = CompiledQuery.raw('ROLLBACK');
+import type { Db, Store, TransactionOptions } from '../store.js';
+import { walSyncer } from './durable.js';
+import { groupCommit } from './groupCommit.js';
 
 export function connectSqlite(path: string): Store {
   const raw = new Database(path);
-  // WAL lets the CLI and the server use one file at once; NORMAL sync is durable across process crashes
-  // (a power loss may drop the last commits, never corrupt). busy_timeout covers the CLI-vs-server overlap.
+  // WAL lets the CLI and the server use one file at once. NORMAL: SQLite itself does not fsync at COMMIT;
+  // the store does (durable.ts: fdatasync of the WAL off the main thread, shared by every commit made
+  // while the previous one ran) before any transaction's promise resolves, so an acknowledged write
+  // survives a power loss. busy_timeout covers the CLI-vs-server overlap.
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');
   raw.pragma('busy_timeout = 5000');
@@ -67,33 +65,20 @@ export function connectSqlite(path: string): Store {
     },
     () => clearInterval(polling),
   );
+  const durable = walSyncer(raw);
+  const group = groupCommit(db, raw, own, durable, (marks) => hub.emit(marks));
   return {
     dialect: 'sqlite',
     db,
     onChange: (listener) => hub.subscribe(listener),
-    // Kysely's SQLite driver has one connection behind a mutex, so holding it for the whole
-    // transaction serializes writers in this process. BEGIN IMMEDIATE takes the file's write lock up
-    // front, so a transaction that reads then writes can't deadlock against another process.
-    async transaction<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-      return db.connection().execute(async (conn) => {
-        await conn.executeQuery(BEGIN);
-        registerSyncRunner(conn, own);
-        try {
-          const result = await fn(conn);
-          await conn.executeQuery(COMMIT);
-          const changed = takeChanged(conn);
-          if (changed) hub.emit(changed);
-          return result;
-        } catch (e) {
-          takeChanged(conn);
-          await conn.executeQuery(ROLLBACK);
-          throw e;
-        }
-      });
+    transaction<T>(fn: (db: Db) => Promise<T>, options?: TransactionOptions): Promise<T> {
+      return options?.group === false ? group.solo(fn) : group.join(fn);
     },
     async close() {
       clearInterval(polling);
+      await group.idle();
       await db.destroy();
+      durable.close();
     },
   };
 }

@@ -1,0 +1,179 @@
+// Group commit (src/store/sqlite/groupCommit.ts): concurrent transactions share one SQLite transaction and
+// one WAL sync, each in its own savepoint. What must hold on both databases: every transaction's writes are
+// visible once its promise resolves, a failing one is undone alone, onChange fires once per committed
+// transaction and never for a failed one, and nothing acknowledged is lost when the process is killed.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { systemClock } from '../../src/domain/clock.js';
+import { createTenant } from '../../src/identity/tenants.js';
+import { changesRepo } from '../../src/store/repos/changes.js';
+import { documentsRepo } from '../../src/store/repos/documents.js';
+import { usersRepo } from '../../src/store/repos/users.js';
+import { openStore, type Store } from '../../src/store/store.js';
+import { dialects } from '../helpers/harness.js';
+
+const pgUrl = () => process.env.OPENMTO_TEST_PG as string;
+
+/** A file-backed store (SQLite: so the WAL sync runs) or a private PostgreSQL schema. */
+async function openFileStore(dialect: string, dir: string): Promise<{ store: Store; url: string; schema?: string; close(): Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const url = join(dir, 'openmto.db');
+    const store = await openStore({ url });
+    return { store, url, close: () => store.close() };
+  }
+  const schema = `gc_${randomBytes(6).toString('hex')}`;
+  const store = await openStore({ url: pgUrl(), schema });
+  return {
+    store, url: pgUrl(), schema,
+    async close() {
+      await store.close();
+      const c = new pg.Client({ connectionString: pgUrl() });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await c.end();
+    },
+  };
+}
+
+for (const dialect of dialects()) {
+  describe(`group commit (${dialect})`, () => {
+    let dir: string;
+    let store: Store;
+    let opened: Awaited<ReturnType<typeof openFileStore>>;
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'openmto-gc-'));
+      opened = await openFileStore(dialect, dir);
+      store = opened.store;
+    });
+    after(async () => {
+      await opened.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('concurrent transactions: each visible once resolved; a failing one undone alone; onChange once per committed one', async () => {
+      const at = new Date().toISOString();
+      const tenants: string[] = [];
+      for (let t = 0; t < 5; t++) tenants.push((await createTenant(store, systemClock, { name: `GC ${t}`, domain: `gc${t}.group.test` })).tenantId);
+      const heard: string[] = [];
+      const unsubscribe = store.onChange((tenants) => {
+        for (const t of tenants ?? ['?']) heard.push(t);
+      });
+      // PostgreSQL's listening connection opens with the first subscriber: wait until it hears a probe.
+      for (let t = 0; !heard.length; t++) {
+        assert.ok(t < 100, 'onChange never fired');
+        await store.transaction((db) => changesRepo.append(db, tenants[0]!, [{ objectType: 'user', objectId: 'probe', change: 'created' }], at));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      heard.length = 0;
+      const n = 40;
+      const outcomes = await Promise.allSettled(Array.from({ length: n }, (_, i) => store.transaction(async (db) => {
+        await documentsRepo.put(db, `gc${i}`, 'k', 'v', i, at);
+        await changesRepo.append(db, tenants[i % 5]!, [{ objectType: 'user', objectId: `u${i}`, change: 'created' }], at);
+        // Every seventh fails after writing: its writes must be rolled back, and only its own.
+        if (i % 7 === 3) throw new Error(`member ${i} fails`);
+        const back = await documentsRepo.get(db, `gc${i}`, 'k', 'v');
+        return [i, back];
+      }).then(async (r) => {
+        // Visible to a reader outside the transaction as soon as the promise resolves.
+        assert.equal(await documentsRepo.get(store.db, `gc${i}`, 'k', 'v'), i);
+        return r;
+      })));
+      unsubscribe();
+      for (let i = 0; i < n; i++) {
+        const o = outcomes[i]!;
+        if (i % 7 === 3) {
+          assert.equal(o.status, 'rejected');
+          assert.match(String((o as PromiseRejectedResult).reason), new RegExp(`member ${i} fails`));
+          assert.equal(await documentsRepo.get(store.db, `gc${i}`, 'k', 'v'), undefined);
+        } else {
+          assert.deepEqual(o, { status: 'fulfilled', value: [i, i] });
+          assert.equal(await documentsRepo.get(store.db, `gc${i}`, 'k', 'v'), i);
+        }
+      }
+      // PostgreSQL delivers NOTIFY asynchronously.
+      for (let t = 0; t < 100 && heard.length < n - 6; t++) await new Promise((r) => setTimeout(r, 20));
+      const expected = Array.from({ length: n }, (_, i) => i).filter((i) => i % 7 !== 3).map((i) => tenants[i % 5]!);
+      assert.deepEqual([...heard].sort(), expected.sort());
+    });
+
+    test('a transaction that opts out of grouping commits on its own, durable too', async () => {
+      const at = new Date().toISOString();
+      const [a, b] = await Promise.all([
+        store.transaction((db) => documentsRepo.put(db, 'solo', 'k', 'a', 1, at), { group: false }),
+        store.transaction((db) => documentsRepo.put(db, 'solo', 'k', 'b', 2, at)),
+      ]);
+      assert.equal(a, undefined);
+      assert.equal(b, undefined);
+      assert.equal(await documentsRepo.get(store.db, 'solo', 'k', 'a'), 1);
+      assert.equal(await documentsRepo.get(store.db, 'solo', 'k', 'b'), 2);
+      await assert.rejects(store.transaction(async (db) => {
+        await documentsRepo.put(db, 'solo', 'k', 'c', 3, at);
+        throw new Error('no');
+      }, { group: false }), /no/);
+      assert.equal(await documentsRepo.get(store.db, 'solo', 'k', 'c'), undefined);
+    });
+
+    if (dialect === 'sqlite') {
+      test('concurrent transactions share one SQLite transaction: a member runs before the one ahead of it is committed', async () => {
+        const at = new Date().toISOString();
+        // A second connection sees only committed data.
+        const other = new Database(opened.url, { readonly: true });
+        try {
+          const seen: boolean[] = [];
+          await Promise.all(Array.from({ length: 8 }, (_, i) => store.transaction(async (db) => {
+            if (i > 0) {
+              const row = other.prepare('select 1 from tenant_documents where tenant_id = ? and kind = ? and "key" = ?').get('grp', 'k', String(i - 1));
+              seen.push(row !== undefined);
+            }
+            await documentsRepo.put(db, 'grp', 'k', String(i), i, at);
+          })));
+          // Grouped: members ran before the one ahead of them was committed. (Not every one: a batch stops
+          // taking members after MAX_OPEN_MS, which a loaded test machine can reach.) Without grouping each
+          // member would see the previous one committed.
+          assert.equal(seen.length, 7);
+          assert.ok(seen.includes(false), `every member saw the one before it committed: ${seen}`);
+        } finally {
+          other.close();
+        }
+        for (let i = 0; i < 8; i++) assert.equal(await documentsRepo.get(store.db, 'grp', 'k', String(i)), i);
+      });
+    }
+
+    test('killed after acknowledgements: every acknowledged create is there', { timeout: 300_000 }, async () => {
+      const tenant = await createTenant(store, systemClock, { name: 'Crash', domain: 'gc.crash.test' });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'fixtures', 'groupCommitChild.ts'), opened.url, tenant.tenantId, 'gc.crash.test', '8'], {
+        env: { ...process.env, ...(opened.schema ? { OPENMTO_TEST_SCHEMA: opened.schema } : {}) }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => { stderr += c; });
+      const acked: string[] = [];
+      let partial = '';
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      await new Promise<void>((resolve, reject) => {
+        child.once('exit', (code) => reject(new Error(`child exited early (${code}): ${stderr}`)));
+        child.stdout.on('data', (c: Buffer) => {
+          const lines = (partial + c).split('\n');
+          partial = lines.pop() ?? '';
+          acked.push(...lines);
+          if (acked.length >= 500) {
+            child.kill('SIGKILL');
+            resolve();
+          }
+        });
+      });
+      await exited;
+      const missing: string[] = [];
+      for (const upn of acked) if (!(await usersRepo.upnTaken(store.db, tenant.tenantId, upn))) missing.push(upn);
+      assert.deepEqual(missing, []);
+      assert.ok(acked.length >= 500);
+    });
+  });
+}
