@@ -212,6 +212,9 @@ const leaseUntil = (ctx: EngineContext) => new Date(ctx.clock.now().getTime() + 
 async function fenced<T>(ctx: EngineContext, item: WorkItem, fn: (db: Db) => Promise<T>): Promise<T> {
   // Alone, not in a group commit: a batch writes hundreds of objects, which a group's savepoint would copy.
   return ctx.store.transaction(async (db) => {
+    // Lock order on PostgreSQL: the job row, then its work item. Admin actions and policy changes lock the
+    // job and then touch the item; fencing the item first took the two in the other order and deadlocked.
+    if (ctx.store.dialect === 'postgres') await syncRepo.lockJob(db, item.tenantId, item.id, true);
     if (!(await workRepo.fence(db, item, ctx.owner, leaseUntil(ctx)))) throw new LeaseLost();
     return fn(db);
   }, { group: false });

@@ -71,7 +71,8 @@ export function startSyncScheduler(store: Store, clock: Clock, options: Schedule
     if (!ids.length || stopping) return;
     const at = clock.now().toISOString();
     await store.transaction(async (db) => {
-      for (const id of ids) await workRepo.touch(db, tenantId, SYNC_QUEUE, { id, kind: 'cycle', ref: null, notBefore: at, createdAt: at });
+      // In id order, so two wake-ups of the same jobs lock their items in the same order.
+      for (const id of [...ids].sort()) await workRepo.touch(db, tenantId, SYNC_QUEUE, { id, kind: 'cycle', ref: null, notBefore: at, createdAt: at });
     });
   }
 
