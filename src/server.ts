@@ -201,7 +201,11 @@ async function start(options: StartOptions, clock: Clock, databaseUrl: string, l
   if (options.sync !== false) {
     const totals = { runs: 0, exported: 0, escrowed: 0, quarantined: 0 };
     sync = startSyncScheduler(store, clock, {
-      ...options.sync, engine: { ...syncEngineFromEnv(), ...options.sync?.engine }, onError: (e) => app.log.error(e),
+      ...options.sync, engine: { ...syncEngineFromEnv(), ...options.sync?.engine },
+      onError: (e) => {
+        app.log.error(e);
+        if (options.sync) options.sync.onError?.(e);
+      },
       onRun: (tenantId, jobId, report, ms) => {
         totals.runs += 1;
         totals.exported += report.counts.exported;
