@@ -83,5 +83,6 @@ export function instrument(app: FastifyInstance, metrics: Metrics, tokens: Token
   metrics.counter('openmto_sign_in_failures_total', 'Wrong passwords, client secrets and operator keys', () => byKind(tokens.guard.stats.failures), ['credential']);
   metrics.counter('openmto_sign_in_throttled_total', 'Sign-in attempts refused by a lockout or a full scrypt queue', () => byKind(tokens.guard.stats.throttled), ['credential']);
   metrics.counter('openmto_sign_in_lockouts_total', 'Lockouts of a user, app or the operator key', () => byKind(tokens.guard.stats.lockouts), ['credential']);
+  metrics.counter('openmto_sign_in_scrypt_total', 'Secrets checked with scrypt (the expensive path a lockout avoids)', () => byKind(tokens.guard.stats.scrypt), ['credential']);
   metrics.gauge('openmto_scrypt_pending', 'Secret verifications running or waiting for a scrypt slot', () => tokens.guard.pending());
 }

@@ -72,6 +72,8 @@ export interface GuardStats {
   failures: Record<CredentialKind, number>;
   throttled: Record<CredentialKind, number>;
   lockouts: Record<CredentialKind, number>;
+  /** Secrets checked with scrypt. */
+  scrypt: Record<CredentialKind, number>;
   queued: number;
 }
 
@@ -113,7 +115,7 @@ const zero = (): Record<CredentialKind, number> => ({ password: 0, clientSecret:
 
 export class SignInGuard {
   readonly options: SignInGuardOptions;
-  readonly stats: GuardStats = { failures: zero(), throttled: zero(), lockouts: zero(), queued: 0 };
+  readonly stats: GuardStats = { failures: zero(), throttled: zero(), lockouts: zero(), scrypt: zero(), queued: 0 };
   // Per process and never stored: HMACs of secrets mean nothing outside this process's memory.
   private readonly hmacKey = randomBytes(32);
   private readonly subjects: BoundedMap<Counter>;
@@ -161,6 +163,7 @@ export class SignInGuard {
       const lane: Lane = suspect ? 'suspect' : 'clean';
       if (!(await this.acquire(lane))) return this.throttle(kind, 'busy', 1000);
       try {
+        this.stats.scrypt[kind]++;
         ok = await verifySecret(secret, stored);
       } finally {
         this.release(lane);

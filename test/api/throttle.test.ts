@@ -87,6 +87,12 @@ const secret = (env: Env, s: string, address: string) =>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const wrong = () => `Wrong-${randomBytes(6).toString('hex')}`;
 
+/** Passwords checked with scrypt so far, from the server's metrics. */
+async function scryptCount(env: Env): Promise<number> {
+  const text = await (await fetch(`${env.server.url}/metrics`)).text();
+  return Number(/^openmto_sign_in_scrypt_total\{credential="password"\} (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+}
+
 const floodScript = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { randomBytes } = require('node:crypto');
@@ -134,13 +140,14 @@ for (const dialect of dialects()) {
         assert.equal(r.status, 400);
         assert.deepEqual(r.body.error_codes, [50126]);
       }
+      const scryptBefore = await scryptCount(env);
       const locked = await password(env, u.upn, u.password, '10.0.1.99');
       assert.equal(locked.status, 400);
       assert.equal(locked.body.error, 'invalid_grant');
       assert.deepEqual(locked.body.error_codes, [50053]);
       assert.ok(Number(locked.retryAfter) >= 1);
-      // Answered without a scrypt.
-      assert.ok(locked.ms < 30, `a locked attempt took ${locked.ms} ms`);
+      // Answered without a scrypt (counted, not timed: a loaded machine makes any attempt slow).
+      assert.equal(await scryptCount(env), scryptBefore);
       await sleep(700);
       assert.equal((await password(env, u.upn, u.password, '10.0.1.99')).status, 200);
       // A success clears the count, not the lockout history: ten more failures lock for twice as long.
@@ -155,10 +162,12 @@ for (const dialect of dialects()) {
       const u = await env.user();
       const same = wrong();
       await password(env, u.upn, same, '10.0.3.1');
+      const scryptBefore = await scryptCount(env);
       for (let i = 0; i < 15; i++) {
         const r = await password(env, u.upn, same, `10.0.3.${i + 2}`);
         assert.deepEqual(r.body.error_codes, [50126]);
       }
+      assert.equal(await scryptCount(env), scryptBefore, 'a repeated wrong password is not checked again');
       assert.equal((await password(env, u.upn, u.password, '10.0.3.99')).status, 200);
     });
 
@@ -280,9 +289,9 @@ describe('valid sign-ins under a sustained flood of wrong passwords', () => {
     const total = [...answers.values()].reduce((a, b) => a + b, 0);
     const locked = (answers.get('400 50053') ?? 0) + (answers.get('429 90055') ?? 0);
     const seen = JSON.stringify(Object.fromEntries(answers));
-    // Six attackers at one attempt per ~100 ms: ~60 a second while flooding. How long that is depends on
-    // how fast the valid sign-ins are, so the floor is half that rate over the flooded time.
-    const expected = Math.max(20, Math.floor((floodedMs / 1000) * 30));
+    // Six attackers at one attempt per ~100 ms: ~60 a second while flooding, fewer on a busy machine. How
+    // long the flooding lasts depends on how fast the valid sign-ins are, so the floor is a rate over that time.
+    const expected = Math.max(20, Math.floor((floodedMs / 1000) * 10));
     assert.ok(total >= expected, `the flood sent ${total} attempts in ${floodedMs.toFixed(0)} ms of flooding (expected ≥ ${expected}): ${seen}`);
     // Locked: none reached scrypt but those already in flight (one per attacker) when we started.
     assert.ok(locked >= total - 6, seen);
