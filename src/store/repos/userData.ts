@@ -155,16 +155,19 @@ export function userValueSql(dialect: SqlDialect, alias: string, key: string): S
   const col = (c: string) => sql.ref(`${alias}.${c}`);
   const sqlite = dialect === 'sqlite';
   const data = sqlite ? col('data') : sql`(${col('data')}::json)`;
-  const get = (k: string) => sql`${data} -> ${k}`;
-  const text = (k: string) => sql`${data} ->> ${k}`;
+  // PostgreSQL: a bound key typed, so `->` is the object-field operator, not the array-index one.
+  const keyOf = (k: string) => (sqlite ? sql`${k}` : sql`${k}::text`);
+  const get = (k: string) => sql`${data} -> ${keyOf(k)}`;
+  const text = (k: string) => sql`${data} ->> ${keyOf(k)}`;
   const quote = (e: Sql) => (sqlite ? sql`json_quote(${e})` : sql`to_json(${e})`);
   const lowerColumn = (LOWER as Record<string, LowerColumn>)[key];
   if (lowerColumn !== undefined) return sql`coalesce(${get(key)}, ${quote(col(lowerColumn))})`;
   if (key === 'identities') {
     const upn = sql`coalesce(${text('userPrincipalName')}, ${col('upn_lc')})`;
+    // PostgreSQL: spelled out, as json_build_object would space it ("k" : v) unlike the stored text it replaces.
     const one = sqlite
       ? sql`json_array(json_object('signInType', 'userPrincipalName', 'issuer', ${text(IDENTITY)}, 'issuerAssignedId', ${upn}))`
-      : sql`json_build_array(json_build_object('signInType', 'userPrincipalName', 'issuer', ${text(IDENTITY)}, 'issuerAssignedId', ${upn}))`;
+      : sql`('[{"signInType":"userPrincipalName","issuer":' || to_json(${text(IDENTITY)})::text || ',"issuerAssignedId":' || to_json(${upn})::text || '}]')::json`;
     return sql`case when ${get(IDENTITY)} is not null then ${one} else ${get('identities')} end`;
   }
   if (!DERIVED_SET.has(key)) return get(key);
@@ -199,6 +202,6 @@ export function userValueSql(dialect: SqlDialect, alias: string, key: string): S
       // Null by default: absent and null render alike.
       return get(key);
   }
-  const absent = sqlite ? sql`${data} -> ${`$."${ABSENT}"."${key}"`}` : sql`${data} -> ${ABSENT} -> ${key}`;
+  const absent = sqlite ? sql`${data} -> ${`$."${ABSENT}"."${key}"`}` : sql`${data} -> ${keyOf(ABSENT)} -> ${keyOf(key)}`;
   return sql`case when ${get(key)} is not null then ${get(key)} when ${absent} is null then ${derived} end`;
 }
