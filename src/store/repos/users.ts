@@ -1,6 +1,7 @@
-// User rows: the Graph-shaped object in `data`, plus the lowercased/reversed copies the catalog says
-// queries need, one `user_values` row per collection item and one `search_tokens` row per displayName
-// token. Every method takes the tenant first; no query here can address another tenant's rows.
+// User rows: the lowercased/reversed copies the catalog says queries need, the Graph-shaped object in
+// `data` less what those columns hold (userData.ts), one `user_values` row per collection item and one
+// `search_tokens` row per displayName token. Every method takes the tenant first; no query here can
+// address another tenant's rows.
 import { CompiledQuery } from 'kysely';
 import { errors } from '../../domain/errors.js';
 import type { User, UserRecord } from '../../domain/user.js';
