@@ -6,7 +6,7 @@ import { errors } from '../domain/errors.js';
 import { prefixUpperBound } from '../domain/odata.js';
 import type { User } from '../domain/user.js';
 import { run, type Sql, sql } from '../store/query/sqlText.js';
-import { userFromData } from '../store/repos/users.js';
+import { userOfRow } from '../store/repos/users.js';
 import type { UserRow } from '../store/schema.js';
 import type { Db } from '../store/store.js';
 import { tenantNo } from '../store/repos/tenantKeys.js';
@@ -115,7 +115,7 @@ export function personSubclass(row: Pick<UserRow, 'home_tenant_id' | 'creation_t
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 export function toPerson(row: UserRow, tier: Tier): Person {
-  const u: User = userFromData(row.data);
+  const u: User = userOfRow(row);
   const address = text(u.mail);
   const phones: Person[] = [];
   for (const n of Array.isArray(u.businessPhones) ? u.businessPhones : []) phones.push({ type: 'business', number: n, language: null, region: null });

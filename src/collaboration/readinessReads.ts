@@ -32,7 +32,9 @@ const cols = sql`id, display_name_lc as display_name, upn_lc, mail_lc, user_type
 
 const displayNameOf = (r: Row): string | null => {
   if (r.data === undefined) return r.display_name;
-  const name = (JSON.parse(r.data) as { displayName?: unknown }).displayName;
+  // A lower-case displayName is not repeated in `data` (store/repos/userData.ts): its column holds it.
+  const stored = JSON.parse(r.data) as { displayName?: unknown };
+  const name = 'displayName' in stored ? stored.displayName : r.display_name;
   return typeof name === 'string' ? name : null;
 };
 

@@ -3,6 +3,7 @@
 // A reader keeps a watermark (a change sequence); the head is the latest committed sequence, the floor the
 // highest pruned one: a watermark below the floor can no longer be served and the reader starts over.
 import { changesRepo } from '../store/repos/changes.js';
+import { usersRepo } from '../store/repos/users.js';
 import type { Db } from '../store/store.js';
 
 export type { ChangeRow } from '../store/repos/changes.js';
@@ -17,10 +18,11 @@ export const changeReader = {
   /** The change rows of these objects in (after, upTo]. */
   ofObjects: changesRepo.ofObjects,
   /** Current stored state of objects (live and soft-deleted). */
-  objects: (db: Db, tenantId: string, type: 'user' | 'group', ids: readonly string[]) => changesRepo.objects(db, tenantId, type === 'user' ? 'users' : 'groups', ids),
+  objects: (db: Db, tenantId: string, type: 'user' | 'group', ids: readonly string[]) =>
+    type === 'user' ? usersRepo.objects(db, tenantId, ids) : changesRepo.objects(db, tenantId, 'groups', ids),
   /** Live objects in id order: the initial round of a reader. */
   liveObjects: (db: Db, tenantId: string, type: 'user' | 'group', afterId: string, ids: readonly string[] | null, limit: number) =>
-    changesRepo.liveObjects(db, tenantId, type === 'user' ? 'users' : 'groups', afterId, ids, limit),
+    type === 'user' ? usersRepo.liveObjects(db, tenantId, afterId, ids, limit) : changesRepo.liveObjects(db, tenantId, 'groups', afterId, ids, limit),
   groupMembers: changesRepo.groupMembers,
   groupIdsAmong: changesRepo.groupIdsAmong,
 };

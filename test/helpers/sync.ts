@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { syncRepo } from '../../src/store/repos/sync.js';
 import { graphClient, type TestServer, type TestTenant } from './harness.js';
+import { userOfRow } from '../../src/store/repos/users.js';
 import { tenantKeyOf } from '../../src/store/repos/tenantKeys.js';
 
 export const AZURE2AZURE_TEMPLATE = '518e5f48-1fc8-4c48-9387-9fdf28b0dfe7';
@@ -105,9 +106,10 @@ export async function settle(ts: TestServer): Promise<void> {
 
 /** The target's users linked to a source tenant (live and deleted), as rows. */
 export async function b2bUsersIn(ts: TestServer, target: TestTenant, sourceTenantId: string) {
-  const rows = await ts.server.store.db.selectFrom('users').select(['id', 'home_user_id', 'deleted_at', 'data'])
+  // The whole object comes from the row: `data` holds only what the columns don't (store/repos/userData.ts).
+  const rows = await ts.server.store.db.selectFrom('users').selectAll()
     .where('tenant_no', '=', tenantKeyOf(target.tenantId)).where('home_tenant_id', '=', sourceTenantId).execute();
-  return rows.map((r) => ({ id: r.id, homeUserId: r.home_user_id!, deleted: r.deleted_at !== null, user: JSON.parse(r.data) as Record<string, unknown> }));
+  return rows.map((r) => ({ id: r.id, homeUserId: r.home_user_id!, deleted: r.deleted_at !== null, user: userOfRow(r) as Record<string, unknown> }));
 }
 
 /** Both tenants' policies allowing sync, and a configuration from `source` to `target` (not started). */

@@ -23,6 +23,7 @@ import { changesRepo } from '../repos/changes.js';
 import { tenantNo } from '../repos/tenantKeys.js';
 import type { Database } from '../schema.js';
 import { peoplePlan, type Holdings } from './shape.js';
+import { userValueSql } from '../repos/userData.js';
 import { type PersonRow, TenantPeople } from './tenantIndex.js';
 
 /** What the users index holds: the prefix-searchable columns, displayName tokens, page properties. */
@@ -318,14 +319,14 @@ const RENDERED = [...userHoldings.renderable];
 async function readPeople(
   db: Kysely<Database>, tenantId: string, which: { afterId: string; limit: number } | { ids: readonly string[] },
 ): Promise<PersonRow[]> {
-  // The page properties come out of the stored JSON as JSON text, as the SQL path renders them: no
-  // parsing a ~0.7 KB object per user in JavaScript to serialize a few of its values again.
-  const sqlite = dialectOf(db) === 'sqlite';
+  // The page properties come out of the row as JSON text, as the SQL path renders them (repos/userData.ts):
+  // no parsing each user's object in JavaScript to serialize a few of its values again.
+  const dialect = dialectOf(db);
+  const sqlite = dialect === 'sqlite';
   const no = await tenantNo(db, tenantId);
-  const data = sqlite ? sql.ref('u.data') : sql`(${sql.ref('u.data')}::json)`;
   const cols = sql.join([
     ...COLUMNS.map((c) => sql.ref(`u.${c}`)),
-    ...RENDERED.map((k, i) => sql`(${data} -> ${k})${sqlite ? sql.empty : sql`::text`} as ${sql.id(`j${i}`)}`),
+    ...RENDERED.map((k, i) => sql`(${userValueSql(dialect, 'u', k)})${sqlite ? sql.empty : sql`::text`} as ${sql.id(`j${i}`)}`),
   ]);
   const where = 'ids' in which
     ? sql`u.id in (${sql.join(which.ids.map((id) => sql`${id}`))})`

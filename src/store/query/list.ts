@@ -34,6 +34,8 @@ import { peopleIndexOf } from '../people/cache.js';
 import { flatten, INDEXED, MAX_BRANCHES } from './drivers.js';
 import { dialectOf, run, type Sql, type SqlDialect, sql } from './sqlText.js';
 import { tenantNo as tenantKey } from '../repos/tenantKeys.js';
+import { userValueSql } from '../repos/userData.js';
+import { usersRepo } from '../repos/users.js';
 
 /** Where the next page starts. JSON-serializable; the API layer wraps it into an opaque $skiptoken. */
 export type Cursor =
@@ -219,16 +221,20 @@ function plan(
  * which cost more CPU than the query itself; the keys are bound values, so one statement serves every
  * $select of the same length.
  */
-function dataColumn(alias: string, keys: readonly string[] | undefined, dialect: SqlDialect): Sql {
+function dataColumn(table: string, alias: string, keys: readonly string[] | undefined, dialect: SqlDialect): Sql {
   const data = sql.ref(`${alias}.data`);
   if (!keys) return data;
+  // A user's `data` holds only what its columns don't (repos/userData.ts): each key is read back from both.
+  const value = table === 'users'
+    ? (k: string) => userValueSql(dialect, alias, k)
+    : (k: string) => (dialect === 'sqlite' ? sql`${data} -> ${k}` : sql`(${data}::json) -> ${k}::text`);
   const chunks: Sql[] = [];
   for (let i = 0; i < keys.length; i += KEYS_PER_OBJECT) {
     const part = keys.slice(i, i + KEYS_PER_OBJECT);
     chunks.push(dialect === 'sqlite'
-      ? sql`json_object(${sql.join(part.map((k) => sql`${k}, ${data} -> ${k}`))})`
+      ? sql`json_object(${sql.join(part.map((k) => sql`${k}, ${value(k)}`))})`
       // json (not jsonb) keeps the keys in the order given; ::text so the driver hands back the text as is.
-      : sql`json_build_object(${sql.join(part.map((k) => sql`${k}::text, (${data}::json) -> ${k}::text`))})::text`);
+      : sql`json_build_object(${sql.join(part.map((k) => sql`${k}::text, ${value(k)}`))})::text`);
   }
   if (chunks.length === 1) return chunks[0] as Sql;
   // Several objects' texts spliced into one: '{a…}' + '{b…}' → '{a…, b…}'.
@@ -259,7 +265,7 @@ function branchPage(
 ): Sql {
   const table = sql`${sql.id(catalog.table)} as ${sql.id(alias)}`;
   const ref = (c: string) => sql.ref(`${alias}.${c}`);
-  const cols = sql`${ref('id')} as ${sql.id('id')}, ${dataColumn(alias, render, dialect)} as ${sql.id('data')}`;
+  const cols = sql`${ref('id')} as ${sql.id('id')}, ${dataColumn(catalog.table, alias, render, dialect)} as ${sql.id('data')}`;
   const d = b.driver;
   if (d.kind === 'id') {
     const keyset = after ? sql` and ${ref('id')} > ${after.id}` : sql``;
@@ -335,7 +341,7 @@ export async function queryObjects(
   const result: ListResult = { rows: [] };
   if (sorted) {
     const offset = q.cursor?.kind === 'offset' ? q.cursor.offset : 0;
-    const rows = await sortedPage(db, catalog, tenantNo, alias, q.orderBy ?? [], branches, offset, q.top + 1, dataColumn(alias, q.render, dialect));
+    const rows = await sortedPage(db, catalog, tenantNo, alias, q.orderBy ?? [], branches, offset, q.top + 1, dataColumn(catalog.table, alias, q.render, dialect));
     result.rows = rows.slice(0, q.top);
     if (rows.length > q.top) result.next = { kind: 'offset', offset: offset + q.top };
   } else {
@@ -351,6 +357,11 @@ export async function queryObjects(
     if (tagged.length > q.top && last) {
       result.next = { kind: 'after', branch: last.branch, key: last.k === null ? null : String(last.k), id: last.id };
     }
+  }
+  // Without `render` a page carries whole objects; a user's are put together from its row (repos/userData.ts).
+  if (catalog.table === 'users' && !q.render && result.rows.length) {
+    const whole = new Map((await usersRepo.objects(db, tenantId, result.rows.map((r) => r.id))).map((o) => [o.id, o.data]));
+    result.rows = result.rows.map((r) => ({ ...r, data: whole.get(r.id) ?? r.data }));
   }
   if (counting) result.count = await counting;
   return result;

@@ -108,8 +108,12 @@ export const appRoleAssignmentsRepo = {
     for (let i = 0; i < unique.length; i += CHUNK) {
       const chunk = unique.slice(i, i + CHUNK);
       for (const table of ['users', 'groups'] as const) {
-        const rows = await db.selectFrom(table).select(['id', 'data']).where('tenant_no', '=', no).where('id', 'in', chunk).execute();
-        for (const r of rows) out.set(r.id, String((JSON.parse(r.data) as { displayName?: unknown }).displayName ?? ''));
+        const rows = await db.selectFrom(table).select(['id', 'data', 'display_name_lc']).where('tenant_no', '=', no).where('id', 'in', chunk).execute();
+        for (const r of rows) {
+          // A user's lower-case displayName is not repeated in `data` (store/repos/userData.ts): its column holds it.
+          const stored = JSON.parse(r.data) as { displayName?: unknown };
+          out.set(r.id, String(('displayName' in stored ? stored.displayName : r.display_name_lc) ?? ''));
+        }
       }
     }
     return out;

@@ -5,6 +5,7 @@ import { translateUnique } from './constraints.js';
 import { reverseText, tokenize } from '../../domain/odata.js';
 import type { Db } from '../store.js';
 import { existingTenantNo, tenantNo } from './tenantKeys.js';
+import { USER_DATA_COLUMNS, type UserColumns, unpackUser } from './userData.js';
 import { literalLimit } from '../query/sqlText.js';
 
 export interface Group {
@@ -120,9 +121,16 @@ export const groupsRepo = {
    */
   async liveMembers(db: Db, tenantId: string, groupId: string, afterId: string, limit: number) {
     const no = await tenantNo(db, tenantId);
-    return liveMemberQuery(db, no, groupId)
-      .select(['m.member_id as id', 'm.member_type as type', 'u.data as userData', 'g.data as groupData'])
+    const rows = await liveMemberQuery(db, no, groupId)
+      .select(['m.member_id as id', 'm.member_type as type', 'g.data as groupData', 'u.data as userData'])
+      .select(USER_DATA_COLUMNS.filter((c) => c !== 'data').map((c) => `u.${c} as u_${c}` as const))
       .where('m.member_id', '>', afterId).orderBy('m.member_id').limit(literalLimit(limit)).execute();
+    // A user's stored `data` holds only what its columns don't (userData.ts): the whole object is put back here.
+    return rows.map((r) => {
+      const row = r as unknown as Record<string, unknown>;
+      const columns = Object.fromEntries(USER_DATA_COLUMNS.map((c) => [c, row[`u_${c}`]])) as unknown as UserColumns;
+      return { id: r.id, type: r.type, groupData: r.groupData, userData: r.userData === null ? null : JSON.stringify(unpackUser(r.userData, columns)) };
+    });
   },
   async countLiveMembers(db: Db, tenantId: string, groupId: string): Promise<number> {
     const no = await tenantNo(db, tenantId);

@@ -1,6 +1,7 @@
-// User rows: the Graph-shaped object in `data`, plus the lowercased/reversed copies the catalog says
-// queries need, one `user_values` row per collection item and one `search_tokens` row per displayName
-// token. Every method takes the tenant first; no query here can address another tenant's rows.
+// User rows: the lowercased/reversed copies the catalog says queries need, the Graph-shaped object in
+// `data` less what those columns hold (userData.ts), one `user_values` row per collection item and one
+// `search_tokens` row per displayName token. Every method takes the tenant first; no query here can
+// address another tenant's rows.
 import { CompiledQuery } from 'kysely';
 import { errors } from '../../domain/errors.js';
 import type { User, UserRecord } from '../../domain/user.js';
@@ -9,21 +10,17 @@ import { dialectOf, literalLimit, run, type Sql, type SqlDialect, sql } from '..
 import type { SearchTokenRow, UserRow, UserValueRow } from '../schema.js';
 import type { Db } from '../store.js';
 import { translateUnique } from './constraints.js';
+import { packUser, USER_DATA_COLUMNS, unpackUser } from './userData.js';
 import { existingTenantNo, tenantNo } from './tenantKeys.js';
 
 const lc = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v.toLowerCase() : null);
 const bool = (v: unknown): number | null => (typeof v === 'boolean' ? (v ? 1 : 0) : null);
 
-interface StoredExtras {
-  roles?: string[];
-}
-
 export function toRow(r: UserRecord, no: number): UserRow {
   const u = r.user;
   const upn = u.userPrincipalName.toLowerCase();
   const mail = lc(u.mail);
-  const extras: StoredExtras = r.roles.length ? { roles: r.roles } : {};
-  return {
+  const row: Omit<UserRow, 'data'> = {
     tenant_no: no,
     id: u.id,
     upn_lc: upn,
@@ -49,15 +46,16 @@ export function toRow(r: UserRecord, no: number): UserRow {
     password_hash: r.passwordHash,
     created_at: u.createdDateTime,
     deleted_at: u.deletedDateTime ?? null,
-    data: JSON.stringify({
-      ...u, ...(extras.roles ? { '@openmto.roles': extras.roles } : {}), ...(r.syncJobs?.length ? { '@openmto.syncJobs': r.syncJobs } : {}),
-    }),
   };
+  const extras = {
+    ...(r.roles.length ? { '@openmto.roles': r.roles } : {}), ...(r.syncJobs?.length ? { '@openmto.syncJobs': r.syncJobs } : {}),
+  };
+  return { ...row, data: packUser({ ...u, ...extras }, row) };
 }
 
 /** `row` is a users row of tenant `tenantId` (rows carry only the tenant's integer key). */
 export function fromRow(row: UserRow, tenantId: string): UserRecord {
-  const data = JSON.parse(row.data) as User & { '@openmto.roles'?: string[]; '@openmto.syncJobs'?: string[] };
+  const data = unpackUser(row.data, row) as User & { '@openmto.roles'?: string[]; '@openmto.syncJobs'?: string[] };
   const roles = data['@openmto.roles'] ?? [];
   const syncJobs = data['@openmto.syncJobs'];
   delete data['@openmto.roles'];
@@ -73,9 +71,18 @@ export function fromRow(row: UserRow, tenantId: string): UserRecord {
   };
 }
 
-/** Parses the `data` column as returned by list queries. */
+/** The Graph object of a users row (without the record's extras). */
+export function userOfRow(row: UserRow): User {
+  return userFromObject(unpackUser(row.data, row));
+}
+
+/** Parses the whole-object JSON text list pages return (query/list.ts renders it from the row). */
 export function userFromData(data: string): User {
-  const u = JSON.parse(data) as User & { '@openmto.roles'?: string[]; '@openmto.syncJobs'?: string[] };
+  return userFromObject(JSON.parse(data) as Record<string, unknown>);
+}
+
+function userFromObject(o: Record<string, unknown>): User {
+  const u = o as User & { '@openmto.roles'?: string[]; '@openmto.syncJobs'?: string[] };
   // Only users holding a role (or provisioned by sync) carry the keys; deleting unconditionally would slow every parsed object.
   if (u['@openmto.roles'] !== undefined) delete u['@openmto.roles'];
   if (u['@openmto.syncJobs'] !== undefined) delete u['@openmto.syncJobs'];
@@ -250,6 +257,24 @@ export const usersRepo = {
       if (found.length === limit) break;
     }
     return found;
+  },
+
+  /**
+   * The whole stored objects of these users as JSON text (live and soft-deleted), for readers that take
+   * the text (delta, the sync engine): `data` alone holds only what the columns don't (userData.ts).
+   */
+  async objects(db: Db, tenantId: string, ids: readonly string[]): Promise<{ id: string; data: string; deleted: boolean }[]> {
+    if (!ids.length) return [];
+    const rows = await db.selectFrom('users').select([...USER_DATA_COLUMNS]).where('tenant_no', '=', await tenantNo(db, tenantId)).where('id', 'in', ids).execute();
+    return rows.map((r) => ({ id: r.id, data: JSON.stringify(unpackUser(r.data, r)), deleted: r.deleted_at !== null }));
+  },
+
+  /** Live users' whole objects as JSON text in id order after `afterId` (optionally only among `ids`), at most `limit`. */
+  async liveObjects(db: Db, tenantId: string, afterId: string, ids: readonly string[] | null, limit: number): Promise<{ id: string; data: string }[]> {
+    let q = db.selectFrom('users').select([...USER_DATA_COLUMNS]).where('tenant_no', '=', await tenantNo(db, tenantId)).where('deleted_at', 'is', null).where('id', '>', afterId);
+    if (ids) q = q.where('id', 'in', ids.length ? ids : ['']);
+    const rows = await q.orderBy('id').limit(literalLimit(limit)).execute();
+    return rows.map((r) => ({ id: r.id, data: JSON.stringify(unpackUser(r.data, r)) }));
   },
 
   async upnTaken(db: Db, tenantId: string, upn: string, exceptId?: string): Promise<boolean> {
