@@ -4,6 +4,7 @@
 // Since 009 the directory's own tables lead with the tenant's integer number (tenant_no), not its GUID.
 import { type Kysely, type Migration, type MigrationProvider, SqliteAdapter, sql } from 'kysely';
 import { m009 } from './migration009.js';
+import { m012 } from './migration012.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
 type AnyDb = Kysely<any>;
@@ -464,6 +465,7 @@ const all: Record<string, Migration> = {
   '008_applications': m008,
   '009_integer_tenant_keys': m009,
   '010_authorization_codes': m010,
+  '012_compact_provisioning_log': m012,
 };
 
 export const migrationProvider: MigrationProvider = {
