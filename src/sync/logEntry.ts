@@ -72,7 +72,9 @@ const verb: Record<string, string> = { create: 'created', update: 'updated', del
 
 /** A stored entry as Graph's provisioningObjectSummary. */
 export function expand(tenantId: string, row: LogRow): Record<string, unknown> {
-  const d = { ...(JSON.parse(row.run) as RunPart), ...(JSON.parse(row.data) as EntryPart) };
+  // Two objects, not one spread from both: the merged object's shape made expand several times slower (V8).
+  const r = JSON.parse(row.run) as RunPart;
+  const d = JSON.parse(row.data) as EntryPart;
   const sourceId = d.s.id ?? row.sourceId ?? '';
   const name = d.s.displayName ?? d.s.upn ?? sourceId;
   const failed = row.status === 'failure';
@@ -96,8 +98,8 @@ export function expand(tenantId: string, row: LogRow): Record<string, unknown> {
       d.e ? { SkipReason: d.e.code } : {}));
   }
   return {
-    id: row.id, activityDateTime: row.at, changeId: row.id, cycleId: d.c, durationInMilliseconds: d.d, jobId: row.jobId, tenantId,
-    initiatedBy: { id: '', displayName: d.v === 'onDemand' ? 'On-demand provisioning' : SERVICE, initiatorType: 'system' },
+    id: row.id, activityDateTime: row.at, changeId: row.id, cycleId: r.c, durationInMilliseconds: d.d, jobId: row.jobId, tenantId,
+    initiatedBy: { id: '', displayName: r.v === 'onDemand' ? 'On-demand provisioning' : SERVICE, initiatorType: 'system' },
     modifiedProperties: d.m, provisioningAction: row.action,
     provisioningStatusInfo: {
       status: row.status,
@@ -107,10 +109,10 @@ export function expand(tenantId: string, row: LogRow): Record<string, unknown> {
       } : null,
     },
     provisioningSteps: steps,
-    servicePrincipal: { id: row.spId, displayName: d.sp },
+    servicePrincipal: { id: row.spId, displayName: r.sp },
     sourceIdentity: { id: sourceId, displayName: d.s.displayName, identityType: 'User', details: { UserPrincipalName: d.s.upn } },
-    sourceSystem: { id: d.st, displayName: SOURCE_SYSTEM, details: {} },
+    sourceSystem: { id: r.st, displayName: SOURCE_SYSTEM, details: {} },
     targetIdentity: { id: d.t?.id ?? null, displayName: d.t?.displayName ?? null, identityType: 'User', details: { UserPrincipalName: d.t?.upn ?? null } },
-    targetSystem: { id: d.tt, displayName: TARGET_SYSTEM, details: { ApplicationId: null, ServicePrincipalId: row.spId, ServicePrincipalDisplayName: d.sp, TenantDisplayName: d.tn } },
+    targetSystem: { id: r.tt, displayName: TARGET_SYSTEM, details: { ApplicationId: null, ServicePrincipalId: row.spId, ServicePrincipalDisplayName: r.sp, TenantDisplayName: r.tn } },
   };
 }
