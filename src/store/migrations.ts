@@ -5,6 +5,7 @@
 import { type Kysely, type Migration, type MigrationProvider, SqliteAdapter, sql } from 'kysely';
 import { m009 } from './migration009.js';
 import { m011 } from './migration011.js';
+import { m012 } from './migration012.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
 type AnyDb = Kysely<any>;
@@ -466,6 +467,7 @@ const all: Record<string, Migration> = {
   '009_integer_tenant_keys': m009,
   '010_authorization_codes': m010,
   '011_compact_users': m011,
+  '012_compact_provisioning_log': m012,
 };
 
 export const migrationProvider: MigrationProvider = {

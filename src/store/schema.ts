@@ -201,16 +201,36 @@ export interface SyncObjectRow {
   data: string;
 }
 
+/** One provisioning log entry, compact (migration 012; the encoding is store/repos/provisioningLogCodec.ts). */
 export interface ProvisioningLogRow {
-  tenant_id: string;
-  id: string;
-  job_id: string;
-  sp_id: string;
+  tenant_no: number;
+  /** The entry's UUIDv7 as 16 bytes; its stamp is the entry's time. */
+  id: Uint8Array;
+  job_no: number;
+  run_no: number;
   action: string;
   status: string;
-  source_id: string | null;
-  at: string;
-  data: string;
+  source_id: Uint8Array | null;
+  /** Only when the entry's time is not its id's stamp (never, for entries the engine writes). */
+  at: string | null;
+  data: Uint8Array;
+}
+
+/** A job as the provisioning log names it, once per job (ids only: logs outlive the job). */
+export interface ProvisioningLogJobRow {
+  no: Generated<number>;
+  tenant_no: number;
+  job_id: string;
+  sp_id: string;
+}
+
+/** What one run's entries share (cycle id, names), once per run; pruned with the entries. */
+export interface ProvisioningLogRunRow {
+  no: Generated<number>;
+  tenant_no: number;
+  job_no: number;
+  run: string;
+  last_at: string;
 }
 
 export interface ApplicationRow {
@@ -272,6 +292,8 @@ export interface Database {
   sync_jobs: SyncJobRow;
   sync_objects: SyncObjectRow;
   provisioning_log: ProvisioningLogRow;
+  provisioning_log_jobs: ProvisioningLogJobRow;
+  provisioning_log_runs: ProvisioningLogRunRow;
   applications: ApplicationRow;
   service_principals: ServicePrincipalRow;
   app_role_assignments: AppRoleAssignmentRow;

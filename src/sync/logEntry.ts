@@ -27,28 +27,38 @@ export interface LogFacts {
   via: 'cycle' | 'onDemand';
 }
 
-interface Stored {
+/** What a run (one cycle of one job, or one on-demand request) writes the same in each of its entries: stored once per run. */
+interface RunPart {
   c: string;
   sp: string;
   tt: string;
   tn: string;
-  s: LogFacts['source'];
+  st: string;
+  v: LogFacts['via'];
+}
+
+/** The entry's own facts. The source id is the row's sourceId (entries written before migration 012 may still carry it here). */
+interface EntryPart {
+  s: { id?: string; displayName: string | null; upn: string | null };
   t: LogFacts['targetUser'];
   sit: Situation;
   ent: Entitlement;
   m: ModifiedProperty[];
   e?: LogFacts['error'];
   d: number;
-  v: LogFacts['via'];
-  st: string;
 }
 
 export function logRow(f: LogFacts): LogRow {
-  const data: Stored = {
-    c: f.cycleId, sp: f.spName, tt: f.target.tenantId, tn: f.target.displayName, s: f.source, t: f.targetUser, sit: f.situation,
-    ent: f.entitlement, m: f.modified, d: f.durationMs, v: f.via, st: f.sourceTenantId, ...(f.error ? { e: f.error } : {}),
+  // Key order is fixed (the run part is looked up by its text; the store's compression dictionary follows this shape).
+  const run: RunPart = { c: f.cycleId, sp: f.spName, tt: f.target.tenantId, tn: f.target.displayName, st: f.sourceTenantId, v: f.via };
+  const data: EntryPart = {
+    s: { displayName: f.source.displayName, upn: f.source.upn }, t: f.targetUser, sit: f.situation, ent: f.entitlement, m: f.modified,
+    ...(f.error ? { e: f.error } : {}), d: f.durationMs,
   };
-  return { id: newObjectId(Date.parse(f.at)), jobId: f.jobId, spId: f.spId, action: f.action, status: f.status, sourceId: f.source.id, at: f.at, data: JSON.stringify(data) };
+  return {
+    id: newObjectId(Date.parse(f.at)), jobId: f.jobId, spId: f.spId, action: f.action, status: f.status, sourceId: f.source.id, at: f.at,
+    run: JSON.stringify(run), data: JSON.stringify(data),
+  };
 }
 
 const SERVICE = 'Azure AD Provisioning Service';
@@ -62,13 +72,16 @@ const verb: Record<string, string> = { create: 'created', update: 'updated', del
 
 /** A stored entry as Graph's provisioningObjectSummary. */
 export function expand(tenantId: string, row: LogRow): Record<string, unknown> {
-  const d = JSON.parse(row.data) as Stored;
-  const name = d.s.displayName ?? d.s.upn ?? d.s.id;
+  // Two objects, not one spread from both: the merged object's shape made expand several times slower (V8).
+  const r = JSON.parse(row.run) as RunPart;
+  const d = JSON.parse(row.data) as EntryPart;
+  const sourceId = d.s.id ?? row.sourceId ?? '';
+  const name = d.s.displayName ?? d.s.upn ?? sourceId;
   const failed = row.status === 'failure';
   const scopeOk = d.ent.active && d.ent.assigned && d.ent.scope.inScope;
   const steps = [
     step('EntryImportAdd', 'import', 'success', `Received User '${name}' change of type (Add) from ${SOURCE_SYSTEM}`,
-      { netId: d.s.id, userPrincipalName: d.s.upn ?? '', IsSoftDeleted: d.ent.active ? 'False' : 'True' }),
+      { netId: sourceId, userPrincipalName: d.s.upn ?? '', IsSoftDeleted: d.ent.active ? 'False' : 'True' }),
     step('EntrySynchronizationScoping', 'scoping', scopeOk ? 'success' : 'skipped', 'Determine if User in scope by evaluating against each scoping filter', {
       'Active in the source system': d.ent.active ? 'True' : 'False', 'Assigned to the application': d.ent.assigned ? 'True' : 'False',
       'Scoping filter evaluation passed': d.ent.scope.inScope ? 'True' : 'False', ScopeEvaluationResult: JSON.stringify(d.ent.scope.results),
@@ -85,8 +98,8 @@ export function expand(tenantId: string, row: LogRow): Record<string, unknown> {
       d.e ? { SkipReason: d.e.code } : {}));
   }
   return {
-    id: row.id, activityDateTime: row.at, changeId: row.id, cycleId: d.c, durationInMilliseconds: d.d, jobId: row.jobId, tenantId,
-    initiatedBy: { id: '', displayName: d.v === 'onDemand' ? 'On-demand provisioning' : SERVICE, initiatorType: 'system' },
+    id: row.id, activityDateTime: row.at, changeId: row.id, cycleId: r.c, durationInMilliseconds: d.d, jobId: row.jobId, tenantId,
+    initiatedBy: { id: '', displayName: r.v === 'onDemand' ? 'On-demand provisioning' : SERVICE, initiatorType: 'system' },
     modifiedProperties: d.m, provisioningAction: row.action,
     provisioningStatusInfo: {
       status: row.status,
@@ -96,10 +109,10 @@ export function expand(tenantId: string, row: LogRow): Record<string, unknown> {
       } : null,
     },
     provisioningSteps: steps,
-    servicePrincipal: { id: row.spId, displayName: d.sp },
-    sourceIdentity: { id: d.s.id, displayName: d.s.displayName, identityType: 'User', details: { UserPrincipalName: d.s.upn } },
-    sourceSystem: { id: d.st, displayName: SOURCE_SYSTEM, details: {} },
+    servicePrincipal: { id: row.spId, displayName: r.sp },
+    sourceIdentity: { id: sourceId, displayName: d.s.displayName, identityType: 'User', details: { UserPrincipalName: d.s.upn } },
+    sourceSystem: { id: r.st, displayName: SOURCE_SYSTEM, details: {} },
     targetIdentity: { id: d.t?.id ?? null, displayName: d.t?.displayName ?? null, identityType: 'User', details: { UserPrincipalName: d.t?.upn ?? null } },
-    targetSystem: { id: d.tt, displayName: TARGET_SYSTEM, details: { ApplicationId: null, ServicePrincipalId: row.spId, ServicePrincipalDisplayName: d.sp, TenantDisplayName: d.tn } },
+    targetSystem: { id: r.tt, displayName: TARGET_SYSTEM, details: { ApplicationId: null, ServicePrincipalId: row.spId, ServicePrincipalDisplayName: r.sp, TenantDisplayName: r.tn } },
   };
 }

@@ -156,6 +156,6 @@ export function synchronizationRoutes(ctx: GraphContext) {
 
 function decodeLogToken(token: string): string {
   const id = token.length <= 64 ? Buffer.from(token, 'base64url').toString('utf8') : '';
-  if (!/^[0-9a-f-]{36}$/.test(id)) throw new DomainError('badRequest', 'Request_BadRequest', "The value of the '$skiptoken' query parameter is invalid.");
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw new DomainError('badRequest', 'Request_BadRequest', "The value of the '$skiptoken' query parameter is invalid.");
   return id;
 }

@@ -4,6 +4,8 @@ import type { Selectable } from 'kysely';
 import { dialectOf, literalLimit, run, sql } from '../query/sqlText.js';
 import type { SyncJobRow } from '../schema.js';
 import type { Db } from '../store.js';
+import { idBoundAt, packEntry, sourceIdBytes, sourceIdText, unpackEntry, uuidBytes, uuidText, uuidTime } from './provisioningLogCodec.js';
+import { existingTenantNo, NO_TENANT, tenantNo } from './tenantKeys.js';
 
 export type JobPhase = 'initial' | 'incremental';
 
@@ -63,6 +65,9 @@ export interface LogRow {
   status: string;
   sourceId: string | null;
   at: string;
+  /** What the entry's run shares with its other entries (JSON): stored once per run. */
+  run: string;
+  /** The entry's own facts (JSON): stored compressed. */
   data: string;
 }
 
@@ -197,33 +202,111 @@ export const syncRepo = {
     await db.deleteFrom('sync_objects').where('tenant_id', '=', tenantId).where('job_id', '=', jobId).where('state', '=', state).execute();
   },
 
-  // ---- provisioning log ----
+  // ---- provisioning log (compact rows: see provisioningLogCodec.ts) ----
   async log(db: Db, tenantId: string, rows: readonly LogRow[]): Promise<void> {
+    if (!rows.length) return;
+    const no = await existingTenantNo(db, tenantId);
+    const jobs = new Map<string, number>();
+    const runs = new Map<string, { job: number; run: string; lastAt: string; no: number }>();
+    for (const r of rows) {
+      const jk = `${r.jobId}\n${r.spId}`;
+      let job = jobs.get(jk);
+      if (job === undefined) {
+        job = await logJobNo(db, no, r.jobId, r.spId);
+        jobs.set(jk, job);
+      }
+      const rk = `${job}\n${r.run}`;
+      const seen = runs.get(rk);
+      if (!seen) runs.set(rk, { job, run: r.run, lastAt: r.at, no: 0 });
+      else if (r.at > seen.lastAt) seen.lastAt = r.at;
+    }
+    for (const x of runs.values()) x.no = await touchRun(db, no, x.job, x.run, x.lastAt);
     for (let i = 0; i < rows.length; i += 500) {
-      const tuples = rows.slice(i, i + 500).map((r) =>
-        sql`(${tenantId}, ${r.id}, ${r.jobId}, ${r.spId}, ${r.action}, ${r.status}, ${r.sourceId}, ${r.at}, ${r.data})`);
-      await run(db, sql`insert into provisioning_log (tenant_id, id, job_id, sp_id, action, status, source_id, at, data) values ${sql.join(tuples)}`);
+      const tuples = rows.slice(i, i + 500).map((r) => {
+        const job = jobs.get(`${r.jobId}\n${r.spId}`)!;
+        const id = uuidBytes(r.id);
+        return sql`(${no}, ${id}, ${job}, ${runs.get(`${job}\n${r.run}`)!.no}, ${r.action}, ${r.status},
+          ${r.sourceId === null ? null : sourceIdBytes(r.sourceId)}, ${uuidTime(id) === r.at ? null : r.at}, ${packEntry(r.data)})`;
+      });
+      await run(db, sql`insert into provisioning_log (tenant_no, id, job_no, run_no, action, status, source_id, at, data) values ${sql.join(tuples)}`);
     }
   },
   async logPage(db: Db, tenantId: string, q: LogQuery): Promise<LogRow[]> {
-    let b = db.selectFrom('provisioning_log').selectAll().where('tenant_id', '=', tenantId);
-    if (q.jobId) b = b.where('job_id', '=', q.jobId);
-    if (q.spId) b = b.where('sp_id', '=', q.spId);
+    const no = await tenantNo(db, tenantId);
+    if (no === NO_TENANT) return [];
+    let b = db.selectFrom('provisioning_log').selectAll().where('tenant_no', '=', no);
+    if (q.jobId !== undefined || q.spId !== undefined) {
+      let jq = db.selectFrom('provisioning_log_jobs').select('no').where('tenant_no', '=', no);
+      if (q.jobId !== undefined) jq = jq.where('job_id', '=', q.jobId);
+      if (q.spId !== undefined) jq = jq.where('sp_id', '=', q.spId);
+      const nos = (await jq.execute()).map((r) => Number(r.no));
+      if (!nos.length) return [];
+      // One job number in practice (a job has one service principal), so the (tenant, job, id) index serves the page.
+      b = nos.length === 1 ? b.where('job_no', '=', nos[0]!) : b.where('job_no', 'in', nos);
+    }
     if (q.action) b = b.where('action', '=', q.action);
     if (q.status) b = b.where('status', '=', q.status);
-    if (q.sourceId) b = b.where('source_id', '=', q.sourceId);
-    if (q.after) b = b.where('at', '>=', q.after);
-    if (q.before) b = b.where('at', '<=', q.before);
-    if (q.beforeId) b = b.where('id', '<', q.beforeId);
+    if (q.sourceId) b = b.where('source_id', '=', sourceIdBytes(q.sourceId));
+    // Time bounds are key bounds: an id's stamp is its entry's time, to the millisecond.
+    if (q.after) b = b.where('id', '>=', idBoundAt(Date.parse(q.after), 0));
+    if (q.before) b = b.where('id', '<=', idBoundAt(Date.parse(q.before), 0xff));
+    if (q.beforeId) b = b.where('id', '<', uuidBytes(q.beforeId));
     const rows = await b.orderBy('id', 'desc').limit(literalLimit(q.limit)).execute();
-    return rows.map((r) => ({ id: r.id, jobId: r.job_id, spId: r.sp_id, action: r.action, status: r.status, sourceId: r.source_id, at: r.at, data: r.data }));
+    if (!rows.length) return [];
+    const jobNos = [...new Set(rows.map((r) => Number(r.job_no)))];
+    const runNos = [...new Set(rows.map((r) => Number(r.run_no)))];
+    const jobs = new Map((await db.selectFrom('provisioning_log_jobs').select(['no', 'job_id', 'sp_id']).where('no', 'in', jobNos).execute())
+      .map((j) => [Number(j.no), j]));
+    const runs = new Map((await db.selectFrom('provisioning_log_runs').select(['no', 'run']).where('no', 'in', runNos).execute())
+      .map((r) => [Number(r.no), r.run]));
+    return rows.map((r) => {
+      const job = jobs.get(Number(r.job_no));
+      const id = uuidText(r.id);
+      return {
+        id, jobId: job?.job_id ?? '', spId: job?.sp_id ?? '', action: r.action, status: r.status,
+        sourceId: r.source_id === null ? null : sourceIdText(r.source_id), at: r.at ?? uuidTime(r.id),
+        run: runs.get(Number(r.run_no)) ?? '{}', data: unpackEntry(r.data),
+      };
+    });
   },
-  /** Removes entries older than `before` (retention); returns how many. */
+  /** Removes entries older than `before` (retention), and the runs they were the last of; returns how many entries. */
   async pruneLog(db: Db, tenantId: string, before: string): Promise<number> {
-    const r = await db.deleteFrom('provisioning_log').where('tenant_id', '=', tenantId).where('at', '<', before).executeTakeFirst();
+    const no = await tenantNo(db, tenantId);
+    if (no === NO_TENANT) return 0;
+    // A key range: the cost follows the entries removed, not the log's size.
+    const r = await db.deleteFrom('provisioning_log').where('tenant_no', '=', no).where('id', '<', idBoundAt(Date.parse(before), 0)).executeTakeFirst();
+    // A run's last_at is its newest entry's time, so a run older than the bound has no entry left. A batch
+    // writing into a run bumps last_at in its own transaction first, which a concurrent prune then sees.
+    await db.deleteFrom('provisioning_log_runs').where('tenant_no', '=', no).where('last_at', '<', before).execute();
     return Number(r.numDeletedRows);
   },
   async deleteLogOf(db: Db, tenantId: string, jobId: string): Promise<void> {
-    await db.deleteFrom('provisioning_log').where('tenant_id', '=', tenantId).where('job_id', '=', jobId).execute();
+    const no = await tenantNo(db, tenantId);
+    const nos = (await db.selectFrom('provisioning_log_jobs').select('no').where('tenant_no', '=', no).where('job_id', '=', jobId).execute())
+      .map((r) => Number(r.no));
+    if (!nos.length) return;
+    await db.deleteFrom('provisioning_log').where('tenant_no', '=', no).where('job_no', 'in', nos).execute();
+    await db.deleteFrom('provisioning_log_runs').where('tenant_no', '=', no).where('job_no', 'in', nos).execute();
+    await db.deleteFrom('provisioning_log_jobs').where('no', 'in', nos).execute();
   },
 };
+
+/** The log's number for a job (made on its first entry; kept while the tenant exists, as its entries may be). */
+async function logJobNo(db: Db, no: number, jobId: string, spId: string): Promise<number> {
+  const find = () => run<{ no: number | string }>(db, sql`select no from provisioning_log_jobs where tenant_no = ${no} and job_id = ${jobId} and sp_id = ${spId}`);
+  let rows = await find();
+  if (!rows.length) {
+    // A concurrent first entry of the same job (another process) makes the same row: keep theirs.
+    await run(db, sql`insert into provisioning_log_jobs (tenant_no, job_id, sp_id) values (${no}, ${jobId}, ${spId}) on conflict (tenant_no, job_id, sp_id) do nothing`);
+    rows = await find();
+  }
+  return Number(rows[0]!.no);
+}
+
+/** The run's number, made or found, its last_at moved up to `lastAt` (so pruning keeps it while it has entries). */
+async function touchRun(db: Db, no: number, job: number, runText: string, lastAt: string): Promise<number> {
+  const newest = dialectOf(db) === 'sqlite' ? sql`max(provisioning_log_runs.last_at, excluded.last_at)` : sql`greatest(provisioning_log_runs.last_at, excluded.last_at)`;
+  const rows = await run<{ no: number | string }>(db, sql`insert into provisioning_log_runs (tenant_no, job_no, run, last_at) values (${no}, ${job}, ${runText}, ${lastAt})
+    on conflict (tenant_no, job_no, run) do update set last_at = ${newest} returning no`);
+  return Number(rows[0]!.no);
+}

@@ -45,11 +45,12 @@ export const tenantsRepo = {
   /** Removes a tenant and every row it owns. */
   async remove(db: Db, tenantId: string): Promise<void> {
     const no = await tenantNo(db, tenantId);
-    for (const table of ['user_values', 'group_values', 'search_tokens', 'group_members', 'users', 'groups', 'change_log'] as const) {
+    for (const table of ['user_values', 'group_values', 'search_tokens', 'group_members', 'users', 'groups', 'change_log',
+      'provisioning_log', 'provisioning_log_runs', 'provisioning_log_jobs'] as const) {
       await db.deleteFrom(table).where('tenant_no', '=', no).execute();
     }
     for (const table of [
-      'apps', 'tenant_documents', 'mto_members', 'work_items', 'sync_jobs', 'sync_objects', 'provisioning_log',
+      'apps', 'tenant_documents', 'mto_members', 'work_items', 'sync_jobs', 'sync_objects',
       'applications', 'service_principals', 'app_role_assignments', 'authorization_grants',
     ] as const) {
       await db.deleteFrom(table).where('tenant_id', '=', tenantId).execute();
