@@ -1,20 +1,26 @@
 // Group commit: concurrent transactions of this process share one SQLite transaction and one WAL sync.
 //
 // The connection is one, so transactions run one after another whatever happens; what a commit costs is
-// the sync of the WAL (durable.ts) and SQLite's per-commit work (WAL frames for every page touched, the
-// WAL index). A leader takes the connection, opens one transaction (BEGIN IMMEDIATE: the file's write lock
-// up front, so the CLI in another process waits on busy_timeout rather than deadlocks) and runs the queued
-// transactions in it, each in its own SAVEPOINT: one that throws is rolled back to its savepoint and
-// rejected at once (nothing of it was committed), the others go on. One COMMIT ends the batch; the
-// connection is released, so the next batch runs while the WAL sync is in flight; once it is on disk each
-// committed member's promise resolves and its change marks are announced (never a rolled-back member's).
+// the sync of the WAL (durable.ts: an fdatasync costs 0.3–1 ms of CPU in the kernel here, more than the
+// rest of a create) and SQLite's per-commit work (BEGIN, COMMIT, a write per page touched). So batches
+// follow the WAL sync (the classic leader/follower group commit): while a batch's sync is in flight, new
+// transactions queue; when it ends, the next batch takes everything queued, runs it in one transaction,
+// commits once and starts its own sync. A lone client never waits for anyone (no sync in flight: its batch
+// starts at once); under load a batch grows with the arrival rate × the sync time, without a timer. The
+// connection is free while the sync runs, so readers are not held up by it.
+//
+// A batch opens one transaction (BEGIN IMMEDIATE: the file's write lock up front, so the CLI in another
+// process waits on busy_timeout rather than deadlocks). Its first member runs without a savepoint (if it
+// throws, the transaction holds only its writes: ROLLBACK); each later one in its own SAVEPOINT, so one
+// that throws is rolled back to it and rejected at once (nothing of it was committed) while the others go
+// on. Once the batch's sync is done each committed member's promise resolves and its change marks are
+// announced (never a rolled-back member's): no acknowledgement precedes the sync of the WAL that holds its
+// commit.
 //
 // Bounds: a batch takes at most MAX_MEMBERS transactions and stops taking new ones MAX_OPEN_MS after it
 // began, so the first member's wait for its COMMIT stays around a millisecond plus its followers' own run
-// time; while the batch is under both bounds and the queue is empty, it yields one event-loop turn for
-// requests already read off their sockets to join, and commits when none did (a lone client pays one
-// turn, a few microseconds). Readers outside a transaction wait for the batch (the connection mutex), so
-// the time bound bounds them too.
+// time. Readers outside a transaction wait for a running batch (the connection mutex), so the bound holds
+// for them too.
 //
 // Members must not open another transaction from inside theirs (it would wait behind its own batch), as
 // before; a member that does long work (a bulk import chunk) just ends its batch.
@@ -44,6 +50,14 @@ interface Committed {
   marks: string[] | undefined;
 }
 
+/** What the group has done since the store opened (tests and diagnostics read it). */
+export interface GroupCommitStats {
+  /** SQLite transactions committed by batches (each one COMMIT). */
+  batches: number;
+  /** Members committed in them. */
+  members: number;
+}
+
 export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: SyncRunner, durable: WalSyncer, announce: (marks: string[]) => void) {
   const stmt = (text: string) => {
     const s = raw.prepare(text);
@@ -60,12 +74,16 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
     if (raw.inTransaction) raw.prepare('ROLLBACK').run();
   };
 
+  const stats: GroupCommitStats = { batches: 0, members: 0 };
   const queue: Member[] = [];
-  let leading: Promise<void> | undefined;
+  /** A batch holds (or waits for) the connection. */
+  let running = false;
+  /** The WAL sync of the last batch, until its members are acknowledged: the next batch waits for it. */
+  let syncing: Promise<void> | undefined;
   const pending = new Set<Promise<void>>();
 
   // Acknowledge after the WAL sync; kept in `pending` so close() can wait for it.
-  const acknowledge = (done: Committed[]) => {
+  const acknowledge = (done: Committed[]): Promise<void> => {
     const p = durable().then(
       () => {
         for (const c of done) {
@@ -78,66 +96,84 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
       },
     ).finally(() => pending.delete(p));
     pending.add(p);
+    return p;
   };
 
   const runBatch = async (conn: Db): Promise<void> => {
     registerSyncRunner(conn, own);
-    begin();
     const opened = performance.now();
     const done: Committed[] = [];
     let current: Member | undefined;
+    // Opened lazily: a batch whose first member failed alone rolls back and opens again for the next.
+    let open = false;
     try {
-      for (let taken = 0; taken < MAX_MEMBERS && performance.now() - opened < MAX_OPEN_MS;) {
-        current = queue.shift();
-        if (!current) {
-          await new Promise<void>((r) => setImmediate(r));
-          if (!queue.length) break;
-          continue;
-        }
-        taken++;
-        savepoint();
+      for (let taken = 0; taken < MAX_MEMBERS && queue.length && performance.now() - opened < MAX_OPEN_MS; taken++) {
+        current = queue.shift() as Member;
+        // With nothing committed before it in this transaction, a member needs no savepoint of its own.
+        const alone = !done.length;
+        if (!open) begin();
+        open = true;
+        if (!alone) savepoint();
         try {
           const result = await current.fn(conn);
-          release();
+          if (!alone) release();
           done.push({ member: current, result, marks: takeChanged(conn) });
         } catch (e) {
           takeChanged(conn);
-          // SQLite ends the whole transaction itself on some errors (see rollback): then every member so far
-          // goes with it (the catch below).
-          if (!raw.inTransaction) throw e;
-          rollbackTo();
-          release();
+          if (alone) {
+            rollback();
+            open = false;
+          } else {
+            // SQLite ends the whole transaction itself on some errors (see rollback): then every member so
+            // far goes with it (the catch below).
+            if (!raw.inTransaction) throw e;
+            rollbackTo();
+            release();
+          }
           current.reject(e);
         }
         current = undefined;
       }
-      commit();
+      if (open) commit();
     } catch (e) {
       rollback();
       current?.reject(e);
       for (const c of done) c.member.reject(e);
+      // BEGIN failed (busy past busy_timeout): the members queued now fail with it; later ones retry.
+      if (!open) for (const m of queue.splice(0)) m.reject(e);
       return;
     }
-    acknowledge(done);
+    if (!done.length) return;
+    stats.batches++;
+    stats.members += done.length;
+    const synced = acknowledge(done);
+    syncing = synced;
+    void synced.finally(() => {
+      if (syncing === synced) syncing = undefined;
+      next();
+    });
   };
 
-  const lead = async () => {
-    while (queue.length) {
-      try {
-        await db.connection().execute(runBatch);
-      } catch (e) {
-        // BEGIN failed (busy past busy_timeout): the members queued now fail with it; later ones retry.
-        for (const m of queue.splice(0)) m.reject(e);
-      }
-    }
-    leading = undefined;
+  // Starts a batch when there is work, none runs and no batch's sync is in flight (then the sync's end
+  // starts it, with everything queued meanwhile).
+  const next = (): void => {
+    if (running || syncing || !queue.length) return;
+    running = true;
+    db.connection().execute(runBatch).catch((e) => {
+      // The connection could not be had (the store is closing): the members queued now fail with it.
+      for (const m of queue.splice(0)) m.reject(e);
+    }).finally(() => {
+      running = false;
+      next();
+    });
   };
 
   return {
+    stats,
     join<T>(fn: (db: Db) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-        leading ??= lead();
+        next();
       });
     },
     /** A transaction of its own (no savepoint, no followers), still acknowledged only once durable. */
@@ -151,7 +187,7 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
             try {
               const result = await fn(conn);
               commit();
-              acknowledge([{ member, result, marks: takeChanged(conn) }]);
+              void acknowledge([{ member, result, marks: takeChanged(conn) }]);
             } catch (e) {
               takeChanged(conn);
               rollback();
@@ -163,9 +199,9 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
     },
     /** Resolves when no batch runs and every commit is acknowledged. */
     async idle(): Promise<void> {
-      while (leading || pending.size) {
-        await leading;
+      while (running || syncing || queue.length || pending.size) {
         await Promise.all(pending);
+        await new Promise<void>((r) => setImmediate(r));
       }
     },
   };
