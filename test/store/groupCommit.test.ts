@@ -240,7 +240,7 @@ describe('group commit and the WAL sync (sqlite)', () => {
       for (let wave = 0; wave < 5; wave++) {
         const keys = Array.from({ length: 12 }, (_, i) => `w${wave}-${i}`);
         const outcomes = await Promise.allSettled(keys.map((k, i) => put(store, k, i % 5 === 2).then(settle(k))));
-        outcomes.forEach((o, i) => assert.equal(o.status, i % 5 === 2 ? 'rejected' : 'fulfilled', keys[i]));
+        for (const [i, o] of outcomes.entries()) assert.equal(o.status, i % 5 === 2 ? 'rejected' : 'fulfilled', keys[i]);
       }
       for (let i = 0; i < 10; i++) await put(store, `s${i}`).then(settle(`s${i}`));
       assert.deepEqual(early, []);
