@@ -15,6 +15,8 @@ import type Database from 'better-sqlite3';
 export interface WalSyncer {
   /** Resolves once every commit made before the call is on disk. */
   (): Promise<void>;
+  /** The sync running now, if any (settles when it ends, never rejects). */
+  inFlight(): Promise<void> | undefined;
   close(): void;
 }
 
@@ -25,6 +27,7 @@ export function walSyncer(raw: Database.Database, datasync: DataSync = fdatasync
   const path = raw.name;
   if (raw.memory || path === '' || path === ':memory:') {
     const none = (() => Promise.resolve()) as WalSyncer;
+    none.inFlight = () => undefined;
     none.close = () => undefined;
     return none;
   }
@@ -46,6 +49,7 @@ export function walSyncer(raw: Database.Database, datasync: DataSync = fdatasync
     return fd;
   };
   let running: Promise<void> | undefined;
+  let settled: Promise<void> | undefined;
   let queued: Promise<void> | undefined;
   const once = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
@@ -65,7 +69,9 @@ export function walSyncer(raw: Database.Database, datasync: DataSync = fdatasync
     if (!running) {
       running = once().finally(() => {
         running = undefined;
+        settled = undefined;
       });
+      settled = running.catch(() => undefined);
       return running;
     }
     // The sync in flight may have started before this commit: wait for it, then one more, shared by every
@@ -76,6 +82,7 @@ export function walSyncer(raw: Database.Database, datasync: DataSync = fdatasync
     });
     return queued;
   }) as WalSyncer;
+  syncer.inFlight = () => settled;
   syncer.close = () => {
     if (fd !== undefined) closeSync(fd);
     fd = undefined;

@@ -2,25 +2,29 @@
 //
 // The connection is one, so transactions run one after another whatever happens; what a commit costs is
 // the sync of the WAL (durable.ts: an fdatasync costs 0.3–1 ms of CPU in the kernel here, more than the
-// rest of a create) and SQLite's per-commit work (BEGIN, COMMIT, a write per page touched). So batches
-// follow the WAL sync (the classic leader/follower group commit): while a batch's sync is in flight, new
-// transactions queue; when it ends, the next batch takes everything queued, runs it in one transaction,
-// commits once and starts its own sync. A lone client never waits for anyone (no sync in flight: its batch
-// starts at once); under load a batch grows with the arrival rate × the sync time, without a timer. The
-// connection is free while the sync runs, so readers are not held up by it.
+// rest of a create) and SQLite's per-commit work (BEGIN, COMMIT: a WAL frame per page touched, the WAL
+// index; pages that members share, such as the tenant's row and the tails of the tables, are written once
+// per commit). A batch opens one transaction (BEGIN IMMEDIATE: the file's write lock up front, so the CLI
+// in another process waits on busy_timeout rather than deadlocks) and runs the queued transactions in it.
 //
-// A batch opens one transaction (BEGIN IMMEDIATE: the file's write lock up front, so the CLI in another
-// process waits on busy_timeout rather than deadlocks). Its first member runs without a savepoint (if it
-// throws, the transaction holds only its writes: ROLLBACK); each later one in its own SAVEPOINT, so one
-// that throws is rolled back to it and rejected at once (nothing of it was committed) while the others go
-// on. Once the batch's sync is done each committed member's promise resolves and its change marks are
-// announced (never a rolled-back member's): no acknowledgement precedes the sync of the WAL that holds its
-// commit.
+// When to commit follows the WAL sync (leader/follower): durable.ts runs one sync at a time, and a commit
+// made while one is in flight is acknowledged only after the next, so committing before the one in flight
+// ends gains nothing. A batch whose queue is empty therefore stays open while a sync is in flight, takes
+// the transactions that arrive meanwhile, and commits when the sync ends (its own sync then starts at once
+// and covers the whole batch) or at its time bound. With no sync in flight it commits at once: a lone
+// client never waits for anyone. Transactions still run while the sync is in flight, not after it.
+//
+// The first member of a transaction runs without a savepoint (if it throws, the transaction holds only its
+// writes: ROLLBACK); each later one in its own SAVEPOINT, so one that throws is rolled back to it and
+// rejected at once (nothing of it was committed) while the others go on. After COMMIT the connection is
+// released, and once the WAL sync that follows the commit is done each committed member's promise resolves
+// and its change marks are announced (never a rolled-back member's): no acknowledgement precedes the sync
+// of the WAL that holds its commit.
 //
 // Bounds: a batch takes at most MAX_MEMBERS transactions and stops taking new ones MAX_OPEN_MS after it
 // began, so the first member's wait for its COMMIT stays around a millisecond plus its followers' own run
-// time. Readers outside a transaction wait for a running batch (the connection mutex), so the bound holds
-// for them too.
+// time. Readers outside a transaction wait for the batch (the connection mutex), so the bound holds for
+// them too.
 //
 // Members must not open another transaction from inside theirs (it would wait behind its own batch), as
 // before; a member that does long work (a bulk import chunk) just ends its batch.
@@ -78,8 +82,8 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
   const queue: Member[] = [];
   /** A batch holds (or waits for) the connection. */
   let running = false;
-  /** The WAL sync of the last batch, until its members are acknowledged: the next batch waits for it. */
-  let syncing: Promise<void> | undefined;
+  /** Wakes a batch that waits for the sync in flight when a transaction joins. */
+  let arrived: (() => void) | undefined;
   const pending = new Set<Promise<void>>();
 
   // Acknowledge after the WAL sync; kept in `pending` so close() can wait for it.
@@ -106,9 +110,27 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
     let current: Member | undefined;
     // Opened lazily: a batch whose first member failed alone rolls back and opens again for the next.
     let open = false;
+    let deadline: Promise<void> | undefined;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      for (let taken = 0; taken < MAX_MEMBERS && queue.length && performance.now() - opened < MAX_OPEN_MS; taken++) {
-        current = queue.shift() as Member;
+      for (let taken = 0; taken < MAX_MEMBERS && performance.now() - opened < MAX_OPEN_MS;) {
+        current = queue.shift();
+        if (!current) {
+          // Nothing queued: commit now unless a sync is in flight (this commit would wait for it anyway);
+          // then stay open for those who arrive meanwhile, until it ends or the time bound.
+          const sync = open ? durable.inFlight() : undefined;
+          if (!sync) break;
+          deadline ??= new Promise<void>((r) => {
+            timer = setTimeout(r, Math.max(0, MAX_OPEN_MS - (performance.now() - opened)));
+          });
+          await Promise.race([sync, deadline, new Promise<void>((r) => {
+            arrived = r;
+          })]);
+          arrived = undefined;
+          if (!queue.length) break;
+          continue;
+        }
+        taken++;
         // With nothing committed before it in this transaction, a member needs no savepoint of its own.
         const alone = !done.length;
         if (!open) begin();
@@ -134,8 +156,10 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
         }
         current = undefined;
       }
+      clearTimeout(timer);
       if (open) commit();
     } catch (e) {
+      clearTimeout(timer);
       rollback();
       current?.reject(e);
       for (const c of done) c.member.reject(e);
@@ -146,18 +170,12 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
     if (!done.length) return;
     stats.batches++;
     stats.members += done.length;
-    const synced = acknowledge(done);
-    syncing = synced;
-    void synced.finally(() => {
-      if (syncing === synced) syncing = undefined;
-      next();
-    });
+    void acknowledge(done);
   };
 
-  // Starts a batch when there is work, none runs and no batch's sync is in flight (then the sync's end
-  // starts it, with everything queued meanwhile).
+  // Starts a batch when there is work and none runs (a running one takes what is queued).
   const next = (): void => {
-    if (running || syncing || !queue.length) return;
+    if (running || !queue.length) return;
     running = true;
     db.connection().execute(runBatch).catch((e) => {
       // The connection could not be had (the store is closing): the members queued now fail with it.
@@ -173,6 +191,7 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
     join<T>(fn: (db: Db) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+        arrived?.();
         next();
       });
     },
@@ -199,7 +218,7 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
     },
     /** Resolves when no batch runs and every commit is acknowledged. */
     async idle(): Promise<void> {
-      while (running || syncing || queue.length || pending.size) {
+      while (running || queue.length || pending.size) {
         await Promise.all(pending);
         await new Promise<void>((r) => setImmediate(r));
       }
