@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fdatasync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +16,9 @@ import { createTenant } from '../../src/identity/tenants.js';
 import { changesRepo } from '../../src/store/repos/changes.js';
 import { documentsRepo } from '../../src/store/repos/documents.js';
 import { usersRepo } from '../../src/store/repos/users.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { connectSqlite, type SqliteStore } from '../../src/store/sqlite/connect.js';
+import type { DataSync } from '../../src/store/sqlite/durable.js';
+import { migrate, openStore, type Store } from '../../src/store/store.js';
 import { dialects } from '../helpers/harness.js';
 
 const pgUrl = () => process.env.OPENMTO_TEST_PG as string;
@@ -185,3 +187,145 @@ for (const dialect of dialects()) {
     });
   });
 }
+
+// The WAL sync observed: SQLite-only tests with a store whose fdatasync the test sees and holds back.
+describe('group commit and the WAL sync (sqlite)', () => {
+  let dir: string;
+  const stores: SqliteStore[] = [];
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'openmto-gcsync-'));
+  });
+  after(async () => {
+    for (const s of stores) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const open = async (name: string, datasync: DataSync): Promise<{ store: SqliteStore; url: string }> => {
+    const url = join(dir, `${name}.db`);
+    const store = connectSqlite(url, { datasync });
+    stores.push(store);
+    await migrate(store.db);
+    return { store, url };
+  };
+  const at = new Date().toISOString();
+  const put = (store: Store, key: string, fail = false) => store.transaction(async (db) => {
+    await documentsRepo.put(db, 'sync', 'k', key, key, at);
+    if (fail) throw new Error(`${key} fails`);
+    return key;
+  });
+
+  test('no acknowledgement precedes the fdatasync of the WAL that holds its commit', async () => {
+    // What another connection sees when a sync starts is what that sync covers (committed = in the WAL);
+    // it counts only once the sync has returned.
+    const synced = new Set<string>();
+    let other: Database.Database | undefined;
+    let syncs = 0;
+    const { store, url } = await open('ack', (fd, done) => {
+      const covered = (other?.prepare("select \"key\" from tenant_documents where kind = 'k'").all() as { key: string }[] | undefined) ?? [];
+      syncs++;
+      // Slow, as a loaded disk is: later commits pile up behind it.
+      setTimeout(() => fdatasync(fd, (err) => {
+        for (const r of covered) synced.add(r.key);
+        done(err);
+      }), 3);
+    });
+    await store.transaction(async () => undefined);
+    other = new Database(url, { readonly: true });
+    try {
+      const early: string[] = [];
+      const settle = (key: string) => (v: string) => {
+        if (!synced.has(key)) early.push(key);
+        return v;
+      };
+      // Waves of concurrent transactions and a sequential tail, some failing.
+      for (let wave = 0; wave < 5; wave++) {
+        const keys = Array.from({ length: 12 }, (_, i) => `w${wave}-${i}`);
+        const outcomes = await Promise.allSettled(keys.map((k, i) => put(store, k, i % 5 === 2).then(settle(k))));
+        for (const [i, o] of outcomes.entries()) assert.equal(o.status, i % 5 === 2 ? 'rejected' : 'fulfilled', keys[i]);
+      }
+      for (let i = 0; i < 10; i++) await put(store, `s${i}`).then(settle(`s${i}`));
+      assert.deepEqual(early, []);
+      assert.ok(syncs >= 10, `${syncs} syncs`);
+      // The failed members' writes are not in the file.
+      assert.deepEqual(other.prepare("select count(*) as n from tenant_documents where kind = 'k'").get(), { n: 5 * (12 - 2) + 10 });
+    } finally {
+      other.close();
+    }
+  });
+
+  test('leader/follower: transactions that arrive while a sync is in flight run at once and commit together, acknowledged after the next sync', async () => {
+    const held: (() => void)[] = [];
+    const { store, url } = await open('lf', (fd, done) => {
+      held.push(() => fdatasync(fd, done));
+    });
+    const waitFor = async (cond: () => boolean) => {
+      for (let t = 0; !cond(); t++) {
+        assert.ok(t < 1000, 'timed out');
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    const first = store.transaction(async () => undefined);
+    await waitFor(() => held.length === 1);
+    held.shift()?.();
+    await first;
+    const other = new Database(url, { readonly: true });
+    const visible = (k: string) => other.prepare("select 1 from tenant_documents where tenant_id = 'lf' and \"key\" = ?").get(k) !== undefined;
+    try {
+      const before = { ...store.groupStats };
+      const ran: string[] = [];
+      const acked: string[] = [];
+      const tx = (key: string, fail = false) => store.transaction(async (db) => {
+        ran.push(key);
+        await documentsRepo.put(db, 'lf', 'k', key, key, at);
+        if (fail) throw new Error(`${key} fails`);
+        return key;
+      }).then((v) => {
+        acked.push(key);
+        return { ok: v };
+      }, (e: Error) => ({ failed: e.message }));
+      // a runs at once (no sync in flight) and commits; its sync is held.
+      const a = tx('a');
+      await waitFor(() => held.length === 1);
+      assert.deepEqual(ran, ['a']);
+      assert.ok(visible('a'));
+      // Arriving while a's sync is in flight: they run at once, in one transaction (b fails first and
+      // alone, d in the middle), committed only once a's sync is over or the batch's time bound is reached.
+      const rest = [tx('b', true), tx('c'), tx('d', true), tx('e')];
+      await waitFor(() => ran.length === 5);
+      assert.deepEqual(ran, ['a', 'b', 'c', 'd', 'e']);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(acked, []);
+      held.shift()?.();
+      assert.deepEqual(await a, { ok: 'a' });
+      // c and e: committed, but acknowledged only after a sync that started after their commit.
+      await waitFor(() => held.length === 1);
+      assert.ok(visible('c') && visible('e'));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(acked, ['a']);
+      held.shift()?.();
+      assert.deepEqual(await Promise.all(rest), [{ failed: 'b fails' }, { ok: 'c' }, { failed: 'd fails' }, { ok: 'e' }]);
+      // Two commits for three members (a machine slow enough to pass MAX_OPEN_MS between members splits it).
+      assert.equal(store.groupStats.members - before.members, 3);
+      assert.ok(store.groupStats.batches - before.batches <= 3);
+      for (const [k, v] of [['a', 'a'], ['b', undefined], ['c', 'c'], ['d', undefined], ['e', 'e']]) {
+        assert.equal(await documentsRepo.get(store.db, 'lf', 'k', k as string), v);
+      }
+      assert.equal(held.length, 0);
+    } finally {
+      other.close();
+    }
+  });
+
+  test('a lone transaction commits at once and each waits for its own sync', async () => {
+    let syncs = 0;
+    const { store } = await open('lone', (fd, done) => {
+      syncs++;
+      fdatasync(fd, done);
+    });
+    await store.transaction(async () => undefined);
+    const s0 = syncs;
+    const b0 = store.groupStats.batches;
+    for (let i = 0; i < 5; i++) assert.equal(await put(store, `lone${i}`), `lone${i}`);
+    assert.equal(syncs - s0, 5);
+    assert.equal(store.groupStats.batches - b0, 5);
+  });
+});

@@ -4,10 +4,20 @@ import { ChangeHub } from '../changeEvents.js';
 import { registerSyncRunner } from '../query/sqlText.js';
 import type { Database as Schema } from '../schema.js';
 import type { Db, Store, TransactionOptions } from '../store.js';
-import { walSyncer } from './durable.js';
-import { groupCommit } from './groupCommit.js';
+import { type DataSync, walSyncer } from './durable.js';
+import { type GroupCommitStats, groupCommit } from './groupCommit.js';
 
-export function connectSqlite(path: string): Store {
+export interface SqliteOptions {
+  /** The WAL's sync (default fdatasync); tests observe it to prove no acknowledgement precedes it. */
+  datasync?: DataSync;
+}
+
+export interface SqliteStore extends Store {
+  /** Batches committed and their members (group commit's effect, for tests and diagnostics). */
+  readonly groupStats: GroupCommitStats;
+}
+
+export function connectSqlite(path: string, options: SqliteOptions = {}): SqliteStore {
   const raw = new Database(path);
   // WAL lets the CLI and the server use one file at once. NORMAL: SQLite itself does not fsync at COMMIT;
   // the store does (durable.ts: fdatasync of the WAL off the main thread, shared by every commit made
@@ -65,11 +75,12 @@ export function connectSqlite(path: string): Store {
     },
     () => clearInterval(polling),
   );
-  const durable = walSyncer(raw);
+  const durable = walSyncer(raw, options.datasync);
   const group = groupCommit(db, raw, own, durable, (marks) => hub.emit(marks));
   return {
     dialect: 'sqlite',
     db,
+    groupStats: group.stats,
     onChange: (listener) => hub.subscribe(listener),
     transaction<T>(fn: (db: Db) => Promise<T>, options?: TransactionOptions): Promise<T> {
       return options?.group === false ? group.solo(fn) : group.join(fn);

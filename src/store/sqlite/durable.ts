@@ -15,13 +15,19 @@ import type Database from 'better-sqlite3';
 export interface WalSyncer {
   /** Resolves once every commit made before the call is on disk. */
   (): Promise<void>;
+  /** The sync running now, if any (settles when it ends, never rejects). */
+  inFlight(): Promise<void> | undefined;
   close(): void;
 }
 
-export function walSyncer(raw: Database.Database): WalSyncer {
+/** fdatasync(2) as node:fs has it; tests pass one that records when it runs. */
+export type DataSync = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
+
+export function walSyncer(raw: Database.Database, datasync: DataSync = fdatasync): WalSyncer {
   const path = raw.name;
   if (raw.memory || path === '' || path === ':memory:') {
     const none = (() => Promise.resolve()) as WalSyncer;
+    none.inFlight = () => undefined;
     none.close = () => undefined;
     return none;
   }
@@ -43,6 +49,7 @@ export function walSyncer(raw: Database.Database): WalSyncer {
     return fd;
   };
   let running: Promise<void> | undefined;
+  let settled: Promise<void> | undefined;
   let queued: Promise<void> | undefined;
   const once = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
@@ -56,13 +63,15 @@ export function walSyncer(raw: Database.Database): WalSyncer {
         else reject(e);
         return;
       }
-      fdatasync(f, (err) => (err ? reject(err) : resolve()));
+      datasync(f, (err) => (err ? reject(err) : resolve()));
     });
   const syncer = (() => {
     if (!running) {
       running = once().finally(() => {
         running = undefined;
+        settled = undefined;
       });
+      settled = running.catch(() => undefined);
       return running;
     }
     // The sync in flight may have started before this commit: wait for it, then one more, shared by every
@@ -73,6 +82,7 @@ export function walSyncer(raw: Database.Database): WalSyncer {
     });
     return queued;
   }) as WalSyncer;
+  syncer.inFlight = () => settled;
   syncer.close = () => {
     if (fd !== undefined) closeSync(fd);
     fd = undefined;

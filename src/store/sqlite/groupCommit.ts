@@ -1,20 +1,30 @@
 // Group commit: concurrent transactions of this process share one SQLite transaction and one WAL sync.
 //
 // The connection is one, so transactions run one after another whatever happens; what a commit costs is
-// the sync of the WAL (durable.ts) and SQLite's per-commit work (WAL frames for every page touched, the
-// WAL index). A leader takes the connection, opens one transaction (BEGIN IMMEDIATE: the file's write lock
-// up front, so the CLI in another process waits on busy_timeout rather than deadlocks) and runs the queued
-// transactions in it, each in its own SAVEPOINT: one that throws is rolled back to its savepoint and
-// rejected at once (nothing of it was committed), the others go on. One COMMIT ends the batch; the
-// connection is released, so the next batch runs while the WAL sync is in flight; once it is on disk each
-// committed member's promise resolves and its change marks are announced (never a rolled-back member's).
+// the sync of the WAL (durable.ts: an fdatasync costs 0.3–1 ms of CPU in the kernel here, more than the
+// rest of a create) and SQLite's per-commit work (BEGIN, COMMIT: a WAL frame per page touched, the WAL
+// index; pages that members share, such as the tenant's row and the tails of the tables, are written once
+// per commit). A batch opens one transaction (BEGIN IMMEDIATE: the file's write lock up front, so the CLI
+// in another process waits on busy_timeout rather than deadlocks) and runs the queued transactions in it.
+//
+// When to commit follows the WAL sync (leader/follower): durable.ts runs one sync at a time, and a commit
+// made while one is in flight is acknowledged only after the next, so committing before the one in flight
+// ends gains nothing. A batch whose queue is empty therefore stays open while a sync is in flight, takes
+// the transactions that arrive meanwhile, and commits when the sync ends (its own sync then starts at once
+// and covers the whole batch) or at its time bound. With no sync in flight it commits at once: a lone
+// client never waits for anyone. Transactions still run while the sync is in flight, not after it.
+//
+// The first member of a transaction runs without a savepoint (if it throws, the transaction holds only its
+// writes: ROLLBACK); each later one in its own SAVEPOINT, so one that throws is rolled back to it and
+// rejected at once (nothing of it was committed) while the others go on. After COMMIT the connection is
+// released, and once the WAL sync that follows the commit is done each committed member's promise resolves
+// and its change marks are announced (never a rolled-back member's): no acknowledgement precedes the sync
+// of the WAL that holds its commit.
 //
 // Bounds: a batch takes at most MAX_MEMBERS transactions and stops taking new ones MAX_OPEN_MS after it
 // began, so the first member's wait for its COMMIT stays around a millisecond plus its followers' own run
-// time; while the batch is under both bounds and the queue is empty, it yields one event-loop turn for
-// requests already read off their sockets to join, and commits when none did (a lone client pays one
-// turn, a few microseconds). Readers outside a transaction wait for the batch (the connection mutex), so
-// the time bound bounds them too.
+// time. Readers outside a transaction wait for the batch (the connection mutex), so the bound holds for
+// them too.
 //
 // Members must not open another transaction from inside theirs (it would wait behind its own batch), as
 // before; a member that does long work (a bulk import chunk) just ends its batch.
@@ -44,6 +54,14 @@ interface Committed {
   marks: string[] | undefined;
 }
 
+/** What the group has done since the store opened (tests and diagnostics read it). */
+export interface GroupCommitStats {
+  /** SQLite transactions committed by batches (each one COMMIT). */
+  batches: number;
+  /** Members committed in them. */
+  members: number;
+}
+
 export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: SyncRunner, durable: WalSyncer, announce: (marks: string[]) => void) {
   const stmt = (text: string) => {
     const s = raw.prepare(text);
@@ -60,12 +78,16 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
     if (raw.inTransaction) raw.prepare('ROLLBACK').run();
   };
 
+  const stats: GroupCommitStats = { batches: 0, members: 0 };
   const queue: Member[] = [];
-  let leading: Promise<void> | undefined;
+  /** A batch holds (or waits for) the connection. */
+  let running = false;
+  /** Wakes a batch that waits for the sync in flight when a transaction joins. */
+  let arrived: (() => void) | undefined;
   const pending = new Set<Promise<void>>();
 
   // Acknowledge after the WAL sync; kept in `pending` so close() can wait for it.
-  const acknowledge = (done: Committed[]) => {
+  const acknowledge = (done: Committed[]): Promise<void> => {
     const p = durable().then(
       () => {
         for (const c of done) {
@@ -78,66 +100,99 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
       },
     ).finally(() => pending.delete(p));
     pending.add(p);
+    return p;
   };
 
   const runBatch = async (conn: Db): Promise<void> => {
     registerSyncRunner(conn, own);
-    begin();
     const opened = performance.now();
     const done: Committed[] = [];
     let current: Member | undefined;
+    // Opened lazily: a batch whose first member failed alone rolls back and opens again for the next.
+    let open = false;
+    let deadline: Promise<void> | undefined;
+    let timer: NodeJS.Timeout | undefined;
     try {
       for (let taken = 0; taken < MAX_MEMBERS && performance.now() - opened < MAX_OPEN_MS;) {
         current = queue.shift();
         if (!current) {
-          await new Promise<void>((r) => setImmediate(r));
+          // Nothing queued: commit now unless a sync is in flight (this commit would wait for it anyway);
+          // then stay open for those who arrive meanwhile, until it ends or the time bound.
+          const sync = open ? durable.inFlight() : undefined;
+          if (!sync) break;
+          deadline ??= new Promise<void>((r) => {
+            timer = setTimeout(r, Math.max(0, MAX_OPEN_MS - (performance.now() - opened)));
+          });
+          await Promise.race([sync, deadline, new Promise<void>((r) => {
+            arrived = r;
+          })]);
+          arrived = undefined;
           if (!queue.length) break;
           continue;
         }
         taken++;
-        savepoint();
+        // With nothing committed before it in this transaction, a member needs no savepoint of its own.
+        const alone = !done.length;
+        if (!open) begin();
+        open = true;
+        if (!alone) savepoint();
         try {
           const result = await current.fn(conn);
-          release();
+          if (!alone) release();
           done.push({ member: current, result, marks: takeChanged(conn) });
         } catch (e) {
           takeChanged(conn);
-          // SQLite ends the whole transaction itself on some errors (see rollback): then every member so far
-          // goes with it (the catch below).
-          if (!raw.inTransaction) throw e;
-          rollbackTo();
-          release();
+          if (alone) {
+            rollback();
+            open = false;
+          } else {
+            // SQLite ends the whole transaction itself on some errors (see rollback): then every member so
+            // far goes with it (the catch below).
+            if (!raw.inTransaction) throw e;
+            rollbackTo();
+            release();
+          }
           current.reject(e);
         }
         current = undefined;
       }
-      commit();
+      clearTimeout(timer);
+      if (open) commit();
     } catch (e) {
+      clearTimeout(timer);
       rollback();
       current?.reject(e);
       for (const c of done) c.member.reject(e);
+      // BEGIN failed (busy past busy_timeout): the members queued now fail with it; later ones retry.
+      if (!open) for (const m of queue.splice(0)) m.reject(e);
       return;
     }
-    acknowledge(done);
+    if (!done.length) return;
+    stats.batches++;
+    stats.members += done.length;
+    void acknowledge(done);
   };
 
-  const lead = async () => {
-    while (queue.length) {
-      try {
-        await db.connection().execute(runBatch);
-      } catch (e) {
-        // BEGIN failed (busy past busy_timeout): the members queued now fail with it; later ones retry.
-        for (const m of queue.splice(0)) m.reject(e);
-      }
-    }
-    leading = undefined;
+  // Starts a batch when there is work and none runs (a running one takes what is queued).
+  const next = (): void => {
+    if (running || !queue.length) return;
+    running = true;
+    db.connection().execute(runBatch).catch((e) => {
+      // The connection could not be had (the store is closing): the members queued now fail with it.
+      for (const m of queue.splice(0)) m.reject(e);
+    }).finally(() => {
+      running = false;
+      next();
+    });
   };
 
   return {
+    stats,
     join<T>(fn: (db: Db) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-        leading ??= lead();
+        arrived?.();
+        next();
       });
     },
     /** A transaction of its own (no savepoint, no followers), still acknowledged only once durable. */
@@ -151,7 +206,7 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
             try {
               const result = await fn(conn);
               commit();
-              acknowledge([{ member, result, marks: takeChanged(conn) }]);
+              void acknowledge([{ member, result, marks: takeChanged(conn) }]);
             } catch (e) {
               takeChanged(conn);
               rollback();
@@ -163,9 +218,9 @@ export function groupCommit(db: Kysely<Schema>, raw: Database.Database, own: Syn
     },
     /** Resolves when no batch runs and every commit is acknowledged. */
     async idle(): Promise<void> {
-      while (leading || pending.size) {
-        await leading;
+      while (running || queue.length || pending.size) {
         await Promise.all(pending);
+        await new Promise<void>((r) => setImmediate(r));
       }
     },
   };
