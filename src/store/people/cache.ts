@@ -340,14 +340,23 @@ async function readPeople(
   // parsing a ~0.7 KB object per user in JavaScript to serialize a few of its values again.
   const sqlite = dialectOf(db) === 'sqlite';
   const no = await tenantNo(db, tenantId);
-  const data = sqlite ? sql.ref('u.data') : sql`(${sql.ref('u.data')}::json)`;
+  // PostgreSQL parses a json value again for every `->` (and the cast once more): 36 parses per user for
+  // 18 properties cost ~0.3 ms a user, most of a build. There the stored text comes back whole and is
+  // parsed once here; the values, written by JSON.stringify, serialize back to the same text `->` returns.
   const cols = sql.join([
     ...COLUMNS.map((c) => sql.ref(`u.${c}`)),
-    ...RENDERED.map((k, i) => sql`(${data} -> ${k})${sqlite ? sql.empty : sql`::text`} as ${sql.id(`j${i}`)}`),
+    ...(sqlite ? RENDERED.map((k, i) => sql`(${sql.ref('u.data')} -> ${k}) as ${sql.id(`j${i}`)}`) : [sql`u.data as data`]),
   ]);
+  // A chunk's ids are picked first, then only those rows projected. Picked and projected in one step,
+  // PostgreSQL (its statistics behind a bulk import, expecting a few rows) read every user after `afterId`,
+  // took their page properties out of the JSON and sorted them all to keep 2,000: a build read the tenant
+  // quadratically (100k users: 231 s, against 3.6 s on SQLite, whose plan walks the primary key in order).
   const where = 'ids' in which
     ? sql`u.id in (${sql.join(which.ids.map((id) => sql`${id}`))})`
-    : sql`u.id > ${which.afterId}`;
+    : sqlite
+      ? sql`u.id > ${which.afterId}`
+      : sql`u.id in (select c.id from users as c where c.tenant_no = ${no} and c.deleted_at is null and c.id > ${which.afterId}
+        order by c.id limit ${sql.int(which.limit)})`;
   const tail = 'ids' in which ? sql`` : sql` order by u.id limit ${sql.int(which.limit)}`;
   const users = await run<Record<string, string | null> & { id: string }>(db, sql`select u.id as id, ${cols}
     from users as u where u.tenant_no = ${no} and u.deleted_at is null and ${where}${tail}`);
@@ -369,9 +378,14 @@ async function readPeople(
     const columns: Record<string, string | null> = {};
     for (const c of COLUMNS) columns[c] = u[c] ?? null;
     const json: Record<string, string | null> = {};
-    RENDERED.forEach((k, i) => {
-      json[k] = u[`j${i}`] ?? null;
-    });
+    if (sqlite) {
+      RENDERED.forEach((k, i) => {
+        json[k] = u[`j${i}`] ?? null;
+      });
+    } else {
+      const d = JSON.parse(u.data as string) as Record<string, unknown>;
+      for (const k of RENDERED) json[k] = d[k] === undefined ? null : JSON.stringify(d[k]);
+    }
     return { id: u.id, columns, tokens: byUser.get(u.id) ?? {}, json };
   });
 }
