@@ -10,6 +10,7 @@
 //
 // Values are always bound parameters; identifiers come only from code (catalogs), never from a request.
 import { CompiledQuery, type Kysely, type RawBuilder, SqliteAdapter, sql as kyselySql } from 'kysely';
+import { pace } from '../sqlite/pace.js';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -140,10 +141,18 @@ const dialects = new WeakMap<object, SqlDialect>();
 export type SyncRunner = (text: string, params: readonly unknown[]) => unknown[] | undefined;
 const syncRunners = new WeakMap<object, SyncRunner>();
 
-/** Lets `run` execute through `runner` on this handle instead of Kysely's asynchronous executor. */
+/** Handles whose statements don't give the loop turns (pace.ts): the store's own, whose reads are short. */
+const unpaced = new WeakSet<object>();
+
+/**
+ * Lets `run` execute through `runner` on this handle instead of Kysely's asynchronous executor. `paced`
+ * (a transaction's handle): its statements give the event loop a turn once they have held it a while; a
+ * single read outside any transaction (a search's) takes microseconds and would only lose its place.
+ */
 // biome-ignore lint/suspicious/noExplicitAny: any database schema
-export function registerSyncRunner(db: Kysely<any>, runner: SyncRunner): void {
+export function registerSyncRunner(db: Kysely<any>, runner: SyncRunner, options: { paced?: boolean } = {}): void {
   syncRunners.set(db, runner);
+  if (options.paced === false) unpaced.add(db);
 }
 
 /** Which SQL engine a Kysely handle (or transaction) talks to. */
@@ -167,7 +176,12 @@ export function dialectOf(db: Kysely<any>): SqlDialect {
 export async function run<R>(db: Kysely<any>, q: Sql): Promise<R[]> {
   const { text, params } = q.compile(dialectOf(db));
   const rows = syncRunners.get(db)?.(text, params);
-  if (rows) return rows as R[];
+  if (rows) {
+    // Statements that run synchronously give the event loop a turn once they have held it a while (pace.ts).
+    const turn = unpaced.has(db) ? undefined : pace();
+    if (turn) await turn;
+    return rows as R[];
+  }
   const result = await db.executeQuery<R>(CompiledQuery.raw(text, params));
   return result.rows as R[];
 }

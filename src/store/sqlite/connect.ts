@@ -6,6 +6,7 @@ import type { Database as Schema } from '../schema.js';
 import type { Db, Store, TransactionOptions } from '../store.js';
 import { type DataSync, walSyncer } from './durable.js';
 import { type GroupCommitStats, groupCommit } from './groupCommit.js';
+import { pacePlugin } from './pace.js';
 
 export interface SqliteOptions {
   /** The WAL's sync (default fdatasync); tests observe it to prove no acknowledgement precedes it. */
@@ -38,16 +39,20 @@ export function connectSqlite(path: string, options: SqliteOptions = {}): Sqlite
   raw.pragma('wal_autocheckpoint = 10000');
   raw.pragma('foreign_keys = ON');
   const statements = withStatementCache(raw);
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }), plugins: [pacePlugin] });
+  const reader = openReader(path);
   // A read outside any transaction needs neither Kysely's connection mutex nor a promise: better-sqlite3
   // is synchronous, so nothing else can run on the connection meanwhile. While a transaction is open
-  // (BEGIN … COMMIT spans awaits) the read goes through Kysely and waits its turn, so it never sees
-  // another request's uncommitted writes.
+  // (BEGIN … COMMIT spans awaits, and a long one gives the event loop turns: pace.ts) the read runs on
+  // the reader connection, which sees the last committed state and never another request's uncommitted
+  // writes, instead of waiting behind the whole transaction; without one (in memory) it goes through
+  // Kysely and waits its turn.
   registerSyncRunner(db, (text, params) => {
-    if (raw.inTransaction) return undefined;
-    const stmt = statements.prepare(text);
+    const conn = raw.inTransaction ? reader : statements;
+    if (!conn) return undefined;
+    const stmt = conn.prepare(text);
     return stmt.reader ? (stmt.all(params) as unknown[]) : undefined;
-  });
+  }, { paced: false });
   // A transaction's own handle: the connection is held for it from BEGIN to COMMIT, so its statements,
   // writes included, can run synchronously (a create runs a dozen of them).
   const own = (text: string, params: readonly unknown[]): unknown[] => {
@@ -89,9 +94,26 @@ export function connectSqlite(path: string, options: SqliteOptions = {}): Sqlite
       clearInterval(polling);
       await group.idle();
       await db.destroy();
+      reader?.close();
       durable.close();
     },
   };
+}
+
+/**
+ * A second, read-only connection to a database file, for reads made while the main connection is inside
+ * a transaction. WAL gives it the last committed snapshot without taking any lock the writer needs. None
+ * for an in-memory database (another connection would open another, empty database).
+ */
+function openReader(path: string): ReturnType<typeof withStatementCache> | undefined {
+  if (path === '' || path === ':memory:') return undefined;
+  const conn = new Database(path, { readonly: true, fileMustExist: true });
+  conn.pragma('busy_timeout = 5000');
+  // Its own page cache is for the few pages a read touches between a writer's statements; the file's
+  // pages come through the shared mmap as on the main connection.
+  conn.pragma('cache_size = -65536');
+  conn.pragma('mmap_size = 8589934592');
+  return withStatementCache(conn);
 }
 
 // Kysely prepares every statement it runs. The SQL of a given query shape is the same text every time
