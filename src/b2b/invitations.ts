@@ -7,11 +7,13 @@ import { z } from 'zod';
 import { DomainError, errors } from '../domain/errors.js';
 import { newObjectId } from '../domain/ids.js';
 import type { User, UserRecord, UserType } from '../domain/user.js';
-import { type Actor, authorizationPolicy, requireAppPermission } from '../directory/access.js';
+import {
+  type Actor, type AuthorizationPolicy, authorizationPolicyFrom, authorizationPolicyKind, requireAppPermission,
+} from '../directory/access.js';
 import { adminRoles } from '../identity/permissions.js';
-import { effectivePartnerSettings } from '../policy/partners.js';
+import { effectivePartnerSettings, partnerDocuments } from '../policy/partners.js';
 import { changesRepo } from '../store/repos/changes.js';
-import { documentsRepo } from '../store/repos/documents.js';
+import { documentKey, documentsRepo } from '../store/repos/documents.js';
 import { type TenantRecord, tenantsRepo } from '../store/repos/tenants.js';
 import { usersRepo } from '../store/repos/users.js';
 import type { Db } from '../store/store.js';
@@ -19,7 +21,7 @@ import { newB2bUser, pendingIdentities } from './factory.js';
 import { b2bMailNickname, b2bUserPrincipalName, emailDomain, validateInviteEmail } from './email.js';
 import {
   acceptInDb, type B2bContext, canAutoRedeem, findHome, findUsersByAddress, type Home, hashTicket, inboundDecision,
-  invitationKind, type TicketDoc, ticketKind,
+  invitationKind, type TicketDoc, tenantOwningDomain, ticketKind,
 } from './redemption.js';
 
 /** Who invites: a Graph caller, or the server operator through the CLI (bound only by allowInvitesFrom 'none'). */
@@ -116,8 +118,8 @@ const refused = (message: string) => new DomainError('forbidden', 'Authorization
 const inviterRoles = new Set([...adminRoles, 'Guest Inviter']);
 
 /** allowInvitesFrom for users; apps only under 'adminsGuestInvitersAndAllMembers' and 'everyone' (Graph's rule). */
-async function authorizeInviter(db: Db, tenantId: string, inviter: Inviter, req: InvitationRequest, target?: UserRecord): Promise<void> {
-  const { allowInvitesFrom: from } = await authorizationPolicy(db, tenantId);
+function authorizeInviter(policy: AuthorizationPolicy, inviter: Inviter, req: InvitationRequest, target?: UserRecord): void {
+  const { allowInvitesFrom: from } = policy;
   const setting = `authorizationPolicy.allowInvitesFrom is '${from}'`;
   if (from === 'none') refuse(`Guest invitations not allowed for your company. Contact your company administrator for more details. (${setting}: nobody may invite.)`);
   if (inviter === 'operator') return;
@@ -200,9 +202,13 @@ export async function createInvitation(ctx: B2bContext, tenantId: string, invite
     const tenants = await tenantsRepo.list(db);
     const tenant = tenants.find((t) => t.id === tenantId.toLowerCase());
     if (!tenant) throw errors.notFound(tenantId);
+    // One read for the tenant's documents this invitation consults: who may invite, and the cross-tenant
+    // access policy toward the invitee's home tenant (known from the tenant list, before any user lookup).
+    const homeTenantId = tenantOwningDomain(tenants, req.email.slice(req.email.lastIndexOf('@') + 1))?.id;
+    const docs = await documentsRepo.getMany(db, tenantId, [{ kind: authorizationPolicyKind }, ...partnerDocuments(homeTenantId)]);
     const target = req.invitedUserId ? await usersRepo.get(db, tenantId, req.invitedUserId) : undefined;
     if (req.resetRedemption && !target) throw errors.notFound(req.invitedUserId ?? '');
-    await authorizeInviter(db, tenantId, inviter, req, target);
+    authorizeInviter(authorizationPolicyFrom(docs.get(documentKey(authorizationPolicyKind)) as Partial<AuthorizationPolicy> | undefined), inviter, req, target);
     const found = await findHome(db, req.email, tenants);
     const internal = found?.tenant.id === tenantId;
     const home: Home | undefined = internal ? undefined : found;
@@ -215,7 +221,7 @@ export async function createInvitation(ctx: B2bContext, tenantId: string, invite
         throw errors.badRequest(`'${req.email}' is in a domain of this tenant; create the user instead of inviting it.`);
       }
     }
-    if (!internal && user?.user.externalUserState !== 'Accepted' && !(await inboundDecision(db, tenantId, home, emailDomain(req.email))).allowed) {
+    if (!internal && user?.user.externalUserState !== 'Accepted' && !(await inboundDecision(db, tenantId, home, emailDomain(req.email), home?.tenant.id === homeTenantId ? docs : undefined)).allowed) {
       const policy = home ? `the partner configuration for tenant ${home.tenant.id} (${home.tenant.displayName})` : 'the default configuration';
       refuse(`Invitations of '${req.email}' are blocked by this tenant's cross-tenant access policy: b2bCollaborationInbound in ${policy}.`);
     }

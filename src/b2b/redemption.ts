@@ -12,7 +12,9 @@ import { DomainError } from '../domain/errors.js';
 import type { UserRecord } from '../domain/user.js';
 import { secretSetting } from '../identity/keyring.js';
 import { verifySecret } from '../identity/secrets.js';
-import { effectivePartnerSettings, getDefaultPolicy, isCollaborationAllowed } from '../policy/partners.js';
+import {
+  defaultPolicyFrom, effectivePartnerSettings, effectiveSettingsFrom, getDefaultPolicy, isCollaborationAllowed,
+} from '../policy/partners.js';
 import { changesRepo } from '../store/repos/changes.js';
 import { documentsRepo } from '../store/repos/documents.js';
 import { groupsRepo } from '../store/repos/groups.js';
@@ -83,11 +85,16 @@ export async function findHome(db: Db, email: string, tenants?: readonly TenantR
 // 1000 groups, far above any real targeting list).
 export const groupIdsOf = (db: Db, tenantId: string, userId: string) => groupsRepo.memberOf(db, tenantId, userId, '', 1000);
 
-/** The resource tenant's inbound decision; for a home tenant not hosted here, the default policy applies. */
-export async function inboundDecision(db: Db, resourceTenantId: string, home: Home | undefined, domain = ''): Promise<{ allowed: boolean; settings: EffectiveSettings }> {
+/**
+ * The resource tenant's inbound decision; for a home tenant not hosted here, the default policy applies.
+ * `docs`: the resource tenant's documents read with partnerDocuments(home's tenant id), when the caller has them.
+ */
+export async function inboundDecision(
+  db: Db, resourceTenantId: string, home: Home | undefined, domain = '', docs?: ReadonlyMap<string, unknown>,
+): Promise<{ allowed: boolean; settings: EffectiveSettings }> {
   const settings = home
-    ? await effectivePartnerSettings(db, resourceTenantId, home.tenant.id)
-    : resolveEffective(domain, await getDefaultPolicy(db, resourceTenantId), undefined, undefined);
+    ? (docs ? effectiveSettingsFrom(docs, home.tenant.id) : await effectivePartnerSettings(db, resourceTenantId, home.tenant.id))
+    : resolveEffective(domain, docs ? defaultPolicyFrom(docs) : await getDefaultPolicy(db, resourceTenantId), undefined, undefined);
   const subject = home?.user ? { userId: home.user.user.id, groupIds: await groupIdsOf(db, home.tenant.id, home.user.user.id) } : {};
   return { allowed: isCollaborationAllowed(settings, 'inbound', subject), settings };
 }

@@ -52,7 +52,14 @@ export const defaultAuthorizationPolicy = (): AuthorizationPolicy => ({
 });
 
 export async function authorizationPolicy(db: Db, tenantId: string): Promise<AuthorizationPolicy> {
-  const stored = await documentsRepo.get<Partial<AuthorizationPolicy>>(db, tenantId, 'authorizationPolicy');
+  return authorizationPolicyFrom(await documentsRepo.get<Partial<AuthorizationPolicy>>(db, tenantId, authorizationPolicyKind));
+}
+
+/** The tenant_documents kind of the authorization policy (a singleton: key ''). */
+export const authorizationPolicyKind = 'authorizationPolicy';
+
+/** The policy in force given the stored document (absent: the defaults), for callers that read it with others. */
+export function authorizationPolicyFrom(stored: Partial<AuthorizationPolicy> | undefined): AuthorizationPolicy {
   const base = defaultAuthorizationPolicy();
   return stored
     ? { ...base, ...stored, defaultUserRolePermissions: { ...base.defaultUserRolePermissions, ...stored.defaultUserRolePermissions } }

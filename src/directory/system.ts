@@ -27,7 +27,7 @@ export const systemWrites = {
   async createUsers(db: Db, tenantId: string, records: readonly UserRecord[], now: string): Promise<SeqRange | null> {
     if (!records.length) return null;
     await usersRepo.insert(db, tenantId, records);
-    const to = await changesRepo.append(db, tenantId, records.map((r) => ({ objectType: 'user', objectId: r.user.id, change: 'created' })), now, true);
+    const to = await changesRepo.appendNow(db, tenantId, records.map((r) => ({ objectType: 'user', objectId: r.user.id, change: 'created' })), now, true);
     return { from: to - records.length, to };
   },
   /** Returns the change-log sequences written, (from, to], or null for none. */
@@ -43,7 +43,7 @@ export const systemWrites = {
         : { objectType: 'user', objectId: u.record.user.id, change: u.change });
     }
     if (!changes.length) return null;
-    const to = await changesRepo.append(db, tenantId, changes, now, true);
+    const to = await changesRepo.appendNow(db, tenantId, changes, now, true);
     return { from: to - changes.length, to };
   },
 };

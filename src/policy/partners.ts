@@ -151,13 +151,30 @@ export async function deleteIdentitySync(db: Db, tenantId: string, partnerTenant
   if (!(await documentsRepo.remove(db, tenantId, kinds.identitySync, keyOf(partnerTenantId)))) throw partnerNotFound();
 }
 
+/**
+ * The documents that govern collaboration with `partnerTenantId` (or, without one, the default alone), for a
+ * caller that reads them in one statement with others of its own (documentsRepo.getMany).
+ */
+export function partnerDocuments(partnerTenantId?: string): { kind: string; key?: string }[] {
+  if (partnerTenantId === undefined) return [{ kind: kinds.default }];
+  const key = keyOf(partnerTenantId);
+  return [{ kind: kinds.default }, { kind: kinds.partner, key }, { kind: kinds.identitySync, key }];
+}
+
+/** The default policy among documents read with partnerDocuments. */
+export const defaultPolicyFrom = (docs: ReadonlyMap<string, unknown>): DefaultPolicy =>
+  (docs.get(documentKey(kinds.default)) as DefaultPolicy | undefined) ?? serviceDefaultPolicy();
+
+/** effectivePartnerSettings over documents read with partnerDocuments(partnerTenantId). */
+export function effectiveSettingsFrom(docs: ReadonlyMap<string, unknown>, partnerTenantId: string): EffectiveSettings {
+  const key = keyOf(partnerTenantId);
+  const partner = docs.get(documentKey(kinds.partner, key)) as PartnerPolicy | undefined;
+  const sync = docs.get(documentKey(kinds.identitySync, key)) as IdentitySyncPolicy | undefined;
+  return resolveEffective(partnerTenantId, defaultPolicyFrom(docs), partner, sync);
+}
+
 /** Everything that governs collaboration with one partner, resolved against the default (no nulls left). */
 export async function effectivePartnerSettings(db: Db, tenantId: string, partnerTenantId: string): Promise<EffectiveSettings> {
   // One read for the three documents: invitations and redemption resolve this on every call.
-  const key = keyOf(partnerTenantId);
-  const docs = await documentsRepo.getMany(db, tenantId, [{ kind: kinds.default }, { kind: kinds.partner, key }, { kind: kinds.identitySync, key }]);
-  const def = (docs.get(documentKey(kinds.default)) as DefaultPolicy | undefined) ?? serviceDefaultPolicy();
-  const partner = docs.get(documentKey(kinds.partner, key)) as PartnerPolicy | undefined;
-  const sync = docs.get(documentKey(kinds.identitySync, key)) as IdentitySyncPolicy | undefined;
-  return resolveEffective(partnerTenantId, def, partner, sync);
+  return effectiveSettingsFrom(await documentsRepo.getMany(db, tenantId, partnerDocuments(partnerTenantId)), partnerTenantId);
 }

@@ -36,6 +36,13 @@ export function takeChanged(handle: object): string[] | undefined {
   return [...set];
 }
 
+/** The NOTIFY payload for these marks: payloads stop at 8000 bytes, so past a few hundred tenants say
+ * "unknown" (empty) and let listeners look. */
+export function notifyPayload(marks: readonly string[]): string {
+  const payload = marks.join(',');
+  return payload.length < 7000 ? payload : '';
+}
+
 /**
  * `tenantIds`: tenants changed by directory writes; `null` means "something changed, tenants unknown" (another
  * process wrote to the same SQLite file). `bySync`: tenants changed only by the sync engine's exports.

@@ -3,6 +3,7 @@
 import { type Kysely, Migrator, sql } from 'kysely';
 import { migrationProvider } from './migrations.js';
 import type { ChangeListener } from './changeEvents.js';
+import { changeWrites } from './repos/changeWrites.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -68,6 +69,8 @@ export async function migrate(db: Db, schema?: string): Promise<void> {
  */
 export async function inSavepoint<T>(db: Db, fn: () => Promise<T>): Promise<T> {
   await sql`SAVEPOINT openmto_sp`.execute(db);
+  // Change-log appends waiting for COMMIT (PostgreSQL) are undone with the savepoint too.
+  const appends = changeWrites.mark(db);
   try {
     const r = await fn();
     await sql`RELEASE SAVEPOINT openmto_sp`.execute(db);
@@ -75,6 +78,7 @@ export async function inSavepoint<T>(db: Db, fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     await sql`ROLLBACK TO SAVEPOINT openmto_sp`.execute(db);
     await sql`RELEASE SAVEPOINT openmto_sp`.execute(db);
+    changeWrites.restore(db, appends);
     throw e;
   }
 }

@@ -95,12 +95,16 @@ export function startSyncScheduler(store: Store, clock: Clock, options: Schedule
     const sweep = unknown;
     pending = new Set();
     unknown = false;
+    let queued = 0;
     for (const t of tenants) {
-      const jobs = await syncRepo.activeJobs(store.db, t);
-      await queue(t, jobs.filter((j) => !isInterval(j.settings)).map((j) => j.id));
+      const jobs = (await syncRepo.activeJobs(store.db, t)).filter((j) => !isInterval(j.settings));
+      await queue(t, jobs.map((j) => j.id));
+      queued += jobs.length;
     }
     if (sweep) await catchUp();
-    loop.wake();
+    // A commit in a tenant without due jobs made nothing claimable: waking would only run a claim
+    // transaction that finds nothing (one per commit under load). Retries and schedules come with the poll.
+    if (queued || sweep) loop.wake();
   }
   async function catchUp(): Promise<void> {
     if (stopping) return;

@@ -165,13 +165,13 @@ for (const dialect of dialects()) {
       const [a, b] = [await addTenant(store), await addTenant(store)];
       const at = now();
       await store.transaction(async (db) => {
-        assert.equal(await changesRepo.append(db, a, [{ objectType: 'user', objectId: 'u1', change: 'created' }], at), 1);
-        assert.equal(await changesRepo.append(db, b, [{ objectType: 'user', objectId: 'u1', change: 'created' }], at), 1);
-        assert.equal(await changesRepo.append(db, a, [
+        assert.equal(await changesRepo.appendNow(db, a, [{ objectType: 'user', objectId: 'u1', change: 'created' }], at), 1);
+        assert.equal(await changesRepo.appendNow(db, b, [{ objectType: 'user', objectId: 'u1', change: 'created' }], at), 1);
+        assert.equal(await changesRepo.appendNow(db, a, [
           { objectType: 'group', objectId: 'g1', change: 'created' },
           { objectType: 'user', objectId: 'u1', change: 'updated', props: ['jobTitle'] },
         ], at), 3);
-        assert.equal(await changesRepo.append(db, a, [], at), 3, 'an empty append returns the head');
+        assert.equal(await changesRepo.appendNow(db, a, [], at), 3, 'an empty append returns the head');
       });
       assert.equal(await changesRepo.head(store.db, a), 3);
       assert.equal(await changesRepo.head(store.db, b), 1);
@@ -212,7 +212,7 @@ for (const dialect of dialects()) {
         await usersRepo.insert(db, a, [u]);
         // A second tenant's appends interleave with A's; they must not share A's counter.
         await changesRepo.append(db, b, [{ objectType: 'user', objectId: u.user.id, change: 'created' }], now());
-        return changesRepo.append(db, a, [
+        return changesRepo.appendNow(db, a, [
           { objectType: 'user', objectId: u.user.id, change: 'created' },
           { objectType: 'user', objectId: u.user.id, change: 'updated', props: ['displayName'] },
         ], now());

@@ -90,7 +90,7 @@ for (const dialect of dialects()) {
       const across = await listObjects(db, userCatalog, b, { search: parseSearch('"displayName:alpha"'), top: 5, advanced: true, count: false, deleted: false });
       assert.deepEqual(across.rows, []);
       // A write after the migration appends after the migrated history.
-      assert.equal(await store.transaction((tx) => changesRepo.append(tx, a, [{ objectType: 'user', objectId: uid, change: 'updated' }], new Date().toISOString())), 3);
+      assert.equal(await store.transaction((tx) => changesRepo.appendNow(tx, a, [{ objectType: 'user', objectId: uid, change: 'updated' }], new Date().toISOString())), 3);
     });
   });
 }

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { ChangeHub, takeChanged } from '../changeEvents.js';
+import { ChangeHub } from '../changeEvents.js';
+import { changeWrites } from '../repos/changeWrites.js';
 import type { Database as Schema } from '../schema.js';
 import type { Db, Store, TransactionOptions } from '../store.js';
 
@@ -62,13 +63,9 @@ export async function connectPostgres(url: string, schema?: string): Promise<Sto
     transaction<T>(fn: (db: Db) => Promise<T>, _options?: TransactionOptions): Promise<T> {
       return db.transaction().execute(async (trx) => {
         const result = await fn(trx);
-        // Delivered at COMMIT to every listener on the database, dropped with a rollback.
-        const changed = takeChanged(trx);
-        if (changed) {
-          // NOTIFY payloads stop at 8000 bytes; past a few hundred tenants say "unknown" and let listeners look.
-          const payload = changed.join(',');
-          await sql`select pg_notify(${channel}, ${payload.length < 7000 ? payload : ''})`.execute(trx);
-        }
+        // The change-log rows the transaction appended, and the NOTIFY that PostgreSQL delivers to every
+        // listener at COMMIT (and drops with a rollback), as late as possible: see repos/changeWrites.ts.
+        await changeWrites.flush(trx, channel);
         return result;
       });
     },

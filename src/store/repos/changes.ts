@@ -1,8 +1,8 @@
 // The per-tenant change log: every directory mutation appends here in its own transaction. Delta queries
 // and the sync engine read it by sequence number.
-import { markChanged } from '../changeEvents.js';
 import { literalLimit, run, sql } from '../query/sqlText.js';
 import type { Db } from '../store.js';
+import { changeWrites } from './changeWrites.js';
 import { documentsRepo } from './documents.js';
 import { tenantNo } from './tenantKeys.js';
 
@@ -34,28 +34,22 @@ export interface ChangeRow {
 
 export const changesRepo = {
   /**
-   * Appends changes; returns the tenant's new high-water sequence. `bySync`: the sync engine's own exports
-   * (B2B users, never provisioned onward), which the store does not announce to the sync scheduler.
+   * Appends changes, in this transaction. On PostgreSQL the rows are written just before COMMIT (see
+   * changeWrites.ts: the tenant's row lock is then held only for that statement and the COMMIT), so reads
+   * inside the transaction do not see them yet; use `appendNow` for the new sequence numbers. `bySync`: the
+   * sync engine's own exports (B2B users, never provisioned onward), which the store does not announce to
+   * the sync scheduler.
    */
-  async append(db: Db, tenantId: string, changes: readonly Change[], at: string, bySync = false): Promise<number> {
-    if (!changes.length) return changesRepo.head(db, tenantId);
-    // Incrementing the tenant's counter locks its row until commit (PostgreSQL), so per-tenant sequence
-    // order is commit order; SQLite writers are serialized by BEGIN IMMEDIATE already. The same update
-    // keeps the tenant's object count: every object that comes or goes does so through a change here.
-    let grown = 0;
-    for (const c of changes) grown += c.change === 'created' ? 1 : c.change === 'deleted' ? -1 : 0;
-    const [row] = await run<{ change_seq: number | string; no: number | string }>(db, sql`update tenants set change_seq = change_seq + ${changes.length},
-      object_count = object_count + ${grown} where id = ${tenantId} returning change_seq, no`);
-    if (!row) throw new Error(`tenant ${tenantId} does not exist`);
-    markChanged(db, tenantId, bySync);
-    const first = Number(row.change_seq) - changes.length + 1;
-    const no = Number(row.no);
-    const tuples = changes.map((c, i) =>
-      sql`(${no}, ${first + i}, ${c.objectType}, ${c.objectId}, ${c.change}, ${c.props ? JSON.stringify(c.props) : null}, ${at})`);
-    for (let i = 0; i < tuples.length; i += 1000) {
-      await run(db, sql`insert into change_log (tenant_no, seq, object_type, object_id, change, props, at) values ${sql.join(tuples.slice(i, i + 1000))}`);
-    }
-    return Number(row.change_seq);
+  append(db: Db, tenantId: string, changes: readonly Change[], at: string, bySync = false): Promise<void> {
+    return changeWrites.append(db, tenantId, changes, at, bySync);
+  },
+  /**
+   * Appends changes at once and returns the tenant's new high-water sequence: incrementing the tenant's
+   * counter locks its row until commit (PostgreSQL), so per-tenant sequence order is commit order; SQLite
+   * writers are serialized by BEGIN IMMEDIATE already.
+   */
+  appendNow(db: Db, tenantId: string, changes: readonly Change[], at: string, bySync = false): Promise<number> {
+    return changeWrites.appendNow(db, tenantId, changes, at, bySync);
   },
   /** Users (live and soft-deleted) and groups the tenant holds, as the change log has counted them. */
   async objectCount(db: Db, tenantId: string): Promise<number> {
