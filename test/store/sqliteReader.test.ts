@@ -48,7 +48,7 @@ describe('SQLite: reads beside a long transaction', () => {
     const done = store.transaction(async (db) => {
       inside = true;
       void tick();
-      writtenSeq = await changesRepo.append(db, tenantId, [{ objectType: 'user', objectId: 'u-reader', change: 'updated' }], new Date().toISOString());
+      writtenSeq = await changesRepo.appendNow(db, tenantId, [{ objectType: 'user', objectId: 'u-reader', change: 'updated' }], new Date().toISOString());
       // Synchronous statements back to back, until the loop has turned a few times or for 2 s (some
       // hundred HOLD_MS, slack for a loaded machine): with no pacing nothing else would run meanwhile.
       const until = performance.now() + 2000;
