@@ -122,13 +122,16 @@ function throwsCode(promise: Promise<unknown>, code: string, fragment?: string) 
   });
 }
 
-function compileSuite(name: string, open: () => Promise<{ db: Kysely<Schema>; close: () => Promise<void> }>) {
+function compileSuite(name: string, open: () => Promise<{ db: Kysely<Schema>; schema?: string; close: () => Promise<void> }>) {
   describe(name, () => {
     let db: Kysely<Schema>;
     let close: () => Promise<void>;
     before(async () => {
-      ({ db, close } = await open());
-      const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+      const opened = await open();
+      ({ db, close } = opened);
+      // The migration table's schema pinned: unpinned, Kysely takes another run's kysely_migration_lock
+      // (in its own private schema) for this one's, and fails to lock a table that isn't here.
+      const { error } = await new Migrator({ db, provider: migrationProvider, ...(opened.schema ? { migrationTableSchema: opened.schema } : {}) }).migrateToLatest();
       if (error) throw error;
       await seed(db);
     });
@@ -380,6 +383,7 @@ if (pgUrl) {
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
+      schema,
       close: async () => {
         await db.destroy();
         await admin.query(`drop schema "${schema}" cascade`);

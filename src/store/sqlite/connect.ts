@@ -93,8 +93,11 @@ export function connectSqlite(path: string, options: SqliteOptions = {}): Sqlite
     async close() {
       clearInterval(polling);
       await group.idle();
-      await db.destroy();
+      // The reader first: SQLite checkpoints the WAL into the file and removes it when the last connection
+      // closes, which must be the writer (a read-only connection cannot), or the WAL stays behind with
+      // whatever it held (a rewrapped key's plain text, say).
       reader?.close();
+      await db.destroy();
       durable.close();
     },
   };
