@@ -2,48 +2,29 @@
 // number), reads through the repositories and the list queries find what they found before, and a tenant made
 // after the migration takes the next number. Both databases.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import { Migrator, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import { userCatalog } from '../../src/domain/catalog.js';
 import { parseSearch } from '../../src/api/graph/odata/index.js';
-import { migrationProvider } from '../../src/store/migrations.js';
 import { listObjects } from '../../src/store/query/list.js';
 import { changesRepo } from '../../src/store/repos/changes.js';
 import { groupsRepo } from '../../src/store/repos/groups.js';
 import { tenantNo } from '../../src/store/repos/tenantKeys.js';
 import { tenantsRepo } from '../../src/store/repos/tenants.js';
 import { usersRepo } from '../../src/store/repos/users.js';
-import { migrate, type Store } from '../../src/store/store.js';
+import { type OldStore, storeAt } from '../helpers/migrations.js';
 import { dialects } from '../helpers/harness.js';
-
-const pgUrl = () => process.env.OPENMTO_TEST_PG as string;
-
-async function rawStore(dialect: string, schema: string): Promise<Store> {
-  if (dialect === 'postgres') return (await import('../../src/store/postgres/connect.js')).connectPostgres(pgUrl(), schema);
-  return (await import('../../src/store/sqlite/connect.js')).connectSqlite(':memory:');
-}
 
 for (const dialect of dialects()) {
   describe(`migration 009: integer tenant keys (${dialect})`, () => {
-    const schema = `m9_${randomBytes(6).toString('hex')}`;
-    let store: Store | undefined;
-    after(async () => {
-      await store?.close();
-      if (dialect !== 'postgres') return;
-      const c = new pg.Client({ connectionString: pgUrl() });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.end();
-    });
+    let old: OldStore | undefined;
+    after(() => old?.dispose());
 
     test('rows written before it keep their tenant, read as before, and new tenants number on', async () => {
-      store = await rawStore(dialect, schema);
+      old = await storeAt(dialect, 'm9', '008_applications');
+      const { store } = old;
       const db = store.db;
-      const migrator = new Migrator({ db, provider: migrationProvider, ...(dialect === 'postgres' ? { migrationTableSchema: schema } : {}) });
-      const to8 = await migrator.migrateTo('008_applications');
-      assert.equal(to8.error, undefined);
       // Two tenants with the same user id in each, written in the old shape (tenant GUID in every row).
       const [a, b] = [randomUUID(), randomUUID()];
       const uid = randomUUID();
@@ -66,7 +47,7 @@ for (const dialect of dialects()) {
         await sql`insert into change_log (tenant_id, seq, object_type, object_id, change, at) values (${t}, 1, 'user', ${uid}, 'created', ${at}), (${t}, 2, 'group', ${gid}, 'created', ${at})`.execute(db);
       }
 
-      await migrate(db, dialect === 'postgres' ? schema : undefined);
+      await old.upgrade();
 
       // Numbered in creation order; the next tenant takes 3.
       assert.equal(await tenantNo(db, a), 1);

@@ -5,25 +5,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import { Migrator, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import { parseFilter } from '../../src/api/graph/odata/index.js';
 import type { Actor } from '../../src/directory/access.js';
 import { newObjectId } from '../../src/domain/ids.js';
-import { migrationProvider } from '../../src/store/migrations.js';
 import { type LogRow, syncRepo } from '../../src/store/repos/sync.js';
 import { tenantsRepo } from '../../src/store/repos/tenants.js';
-import { migrate, type Store } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
 import { expand, type LogFacts, logRow } from '../../src/sync/logEntry.js';
 import { listProvisioningLog, pruneProvisioningLog } from '../../src/sync/provisioningLog.js';
+import { type OldStore, storeAt } from '../helpers/migrations.js';
 import { dialects, openTestStore } from '../helpers/harness.js';
-
-const pgUrl = () => process.env.OPENMTO_TEST_PG as string;
-
-async function rawStore(dialect: string, schema: string): Promise<Store> {
-  if (dialect === 'postgres') return (await import('../../src/store/postgres/connect.js')).connectPostgres(pgUrl(), schema);
-  return (await import('../../src/store/sqlite/connect.js')).connectSqlite(':memory:');
-}
 
 const actor = { principal: { kind: 'app', roles: new Set(['AuditLog.Read.All']), scopes: new Set() }, readLevel: 'all', isAdmin: false } as unknown as Actor;
 
@@ -82,22 +74,13 @@ const expected = (tenantId: string, rows: LogRow[], keep: (r: LogRow) => boolean
 
 for (const dialect of dialects()) {
   describe(`migration 012: compact provisioning log (${dialect})`, () => {
-    const schema = `m12_${randomBytes(6).toString('hex')}`;
-    let store: Store | undefined;
-    after(async () => {
-      await store?.close();
-      if (dialect !== 'postgres') return;
-      const c = new pg.Client({ connectionString: pgUrl() });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.end();
-    });
+    let old: OldStore | undefined;
+    after(() => old?.dispose());
 
     test('entries written before it answer exactly as before, with every filter and page', async () => {
-      store = await rawStore(dialect, schema);
+      old = await storeAt(dialect, 'm12', '010_authorization_codes');
+      const { store } = old;
       const db = store.db;
-      const migrator = new Migrator({ db, provider: migrationProvider, ...(dialect === 'postgres' ? { migrationTableSchema: schema } : {}) });
-      assert.equal((await migrator.migrateTo('010_authorization_codes')).error, undefined);
       const [a, b] = [randomUUID(), randomUUID()];
       const rows = new Map<string, LogRow[]>();
       for (const [t, no, name] of [[a, 1, 'Alpha'], [b, 2, 'Bravo']] as const) {
@@ -114,7 +97,7 @@ for (const dialect of dialects()) {
       await sql`insert into provisioning_log (tenant_id, id, job_id, sp_id, action, status, source_id, at, data)
         values (${randomUUID()}, ${newObjectId()}, 'j', 's', 'create', 'success', null, '2026-11-20T10:00:00.000Z', '{}')`.execute(db);
 
-      await migrate(db, dialect === 'postgres' ? schema : undefined);
+      await old.upgrade();
 
       for (const t of [a, b]) {
         const made = rows.get(t)!;

@@ -4,19 +4,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import { Migrator, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import { newB2bUser } from '../../src/b2b/factory.js';
 import { newUser } from '../../src/directory/users.js';
 import { userCatalog } from '../../src/domain/catalog.js';
 import { allUserProperties, type UserRecord } from '../../src/domain/user.js';
-import { migrationProvider } from '../../src/store/migrations.js';
 import { listObjects } from '../../src/store/query/list.js';
 import { tenantsRepo } from '../../src/store/repos/tenants.js';
 import { packUser, unpackUser } from '../../src/store/repos/userData.js';
 import { fromRow, toRow, usersRepo } from '../../src/store/repos/users.js';
 import type { UserRow } from '../../src/store/schema.js';
-import { migrate, type Store } from '../../src/store/store.js';
+import { type OldStore, storeAt } from '../helpers/migrations.js';
 import { dialects, openTestStore } from '../helpers/harness.js';
 
 const at = '2026-01-02T03:04:05.678Z';
@@ -109,26 +107,13 @@ for (const dialect of dialects()) {
   });
 
   describe(`migration 011: compact users (${dialect})`, () => {
-    const schema = `m11_${randomBytes(6).toString('hex')}`;
-    const pgUrl = () => process.env.OPENMTO_TEST_PG as string;
-    let store: Store | undefined;
-    after(async () => {
-      await store?.close();
-      if (dialect !== 'postgres') return;
-      const c = new pg.Client({ connectionString: pgUrl() });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.end();
-    });
+    let old: OldStore | undefined;
+    after(() => old?.dispose());
 
     test('rows written whole before it read the same after it, and take less space', async () => {
-      const opened: Store = dialect === 'postgres'
-        ? await (await import('../../src/store/postgres/connect.js')).connectPostgres(pgUrl(), schema)
-        : await (await import('../../src/store/sqlite/connect.js')).connectSqlite(':memory:');
-      store = opened;
-      const db = opened.db;
-      const migrator = new Migrator({ db, provider: migrationProvider, ...(dialect === 'postgres' ? { migrationTableSchema: schema } : {}) });
-      assert.equal((await migrator.migrateTo('010_authorization_codes')).error, undefined);
+      old = await storeAt(dialect, 'm11', '010_authorization_codes');
+      const { store } = old;
+      const db = store.db;
       const tenantId = randomUUID();
       await tenantsRepo.insert(db, { id: tenantId, displayName: 'T', domain: 'm11.test', createdDateTime: at, data: { verifiedDomains: [] } });
       // Written as before 011: the whole object in `data`. More rows than a migration page, so paging is crossed.
@@ -150,7 +135,7 @@ for (const dialect of dialects()) {
       const keys = [...allUserProperties];
       const pageBefore = await listObjects(db, userCatalog, tenantId, { top: 999, advanced: false, count: false, deleted: false, render: keys });
 
-      await migrate(db, dialect === 'postgres' ? schema : undefined);
+      await old.upgrade();
 
       assert.ok(await bytes() < before / 3, `data ${await bytes()} bytes after, ${before} before`);
       for (const r of records) {
