@@ -225,14 +225,17 @@ export interface RunReport {
 const leaseUntil = (ctx: EngineContext) => new Date(ctx.clock.now().getTime() + ctx.options.leaseMs).toISOString();
 
 /** A transaction fenced on the work item: it commits only while this worker still holds the lease. */
-async function fenced<T>(ctx: EngineContext, item: WorkItem, fn: (db: Db) => Promise<T>): Promise<T> {
+async function fenced<T>(ctx: EngineContext, item: WorkItem, fn: (db: Db, job: () => Promise<SyncJobRecord | undefined>) => Promise<T>): Promise<T> {
   // Alone, not in a group commit: a batch writes hundreds of objects, which a group's savepoint would copy.
   return ctx.store.transaction(async (db) => {
     // Lock order on PostgreSQL: the job row, then its work item. Admin actions and policy changes lock the
     // job and then touch the item; fencing the item first took the two in the other order and deadlocked.
-    if (ctx.store.dialect === 'postgres') await syncRepo.lockJob(db, item.tenantId, item.id, true);
+    // The row locked here is the one the body reads (`job()`), so a batch reads its job once. On SQLite the
+    // one writer already serializes, and bodies that never look at the job don't read it.
+    const pg = ctx.store.dialect === 'postgres';
+    const locked = pg ? await syncRepo.lockJob(db, item.tenantId, item.id, true) : undefined;
     if (!(await workRepo.fence(db, item, ctx.owner, leaseUntil(ctx)))) throw new LeaseLost();
-    return fn(db);
+    return fn(db, async () => (pg ? locked : syncRepo.lockJob(db, item.tenantId, item.id, false)));
   }, { group: false });
 }
 
@@ -279,8 +282,8 @@ export async function runSyncItem(ctx: EngineContext, item: WorkItem): Promise<R
   const prep = await prepare(store.db, job0, { now: () => clock.now(), escrowRetryMs: o.escrowRetryMs });
   if (prep.error) {
     // Most often a cross-tenant policy the target switched off: nothing is exported, nothing deleted, retried with back-off.
-    await fenced(ctx, item, async (db) => {
-      const job = await syncRepo.lockJob(db, item.tenantId, item.id, store.dialect === 'postgres');
+    await fenced(ctx, item, async (db, lockedJob) => {
+      const job = await lockedJob();
       if (!isActive(job)) return;
       const status = job.status as unknown as SyncStatus;
       const now = clock.now();
@@ -308,8 +311,8 @@ export async function runSyncItem(ctx: EngineContext, item: WorkItem): Promise<R
       return report;
     }
     let result: StepResult;
-    const run = (isolate: boolean) => fenced(ctx, item, async (db) => {
-      const job = await syncRepo.lockJob(db, item.tenantId, item.id, store.dialect === 'postgres');
+    const run = (isolate: boolean) => fenced(ctx, item, async (db, lockedJob) => {
+      const job = await lockedJob();
       if (!isActive(job)) return 'done' as const;
       // A schema saved during the run restarted the pass (putSchema); the pass must use that schema, not the one prepared.
       const key = JSON.stringify(job.schemaDoc ?? null);
@@ -440,8 +443,8 @@ async function finish(ctx: EngineContext, item: WorkItem, rc: RunContext, report
     if (c.escrowed > o.escrow.total) quarantine = { reason: 'EncounteredTotalEscrowThreshold', error: { code: 'EncounteredTotalEscrowThreshold', message: `${c.escrowed} objects failed in one run.`, tenantActionable: true } };
     else if (c.escrowed / total > o.escrow.proportion) quarantine = { reason: 'EncounteredEscrowProportionThreshold', error: { code: 'EncounteredEscrowProportionThreshold', message: `${c.escrowed} of ${total} objects failed in one run.`, tenantActionable: true } };
   }
-  await fenced(ctx, item, async (db) => {
-    const j = await syncRepo.lockJob(db, item.tenantId, item.id, store.dialect === 'postgres');
+  await fenced(ctx, item, async (db, lockedJob) => {
+    const j = await lockedJob();
     if (!j) return;
     const status = j.status as unknown as SyncStatus;
     const at = now();
