@@ -11,7 +11,7 @@
 //  - PostgreSQL again with 2 server processes on two ports, the 8 clients split across them.
 // A target missed (8-client creates) gets a diagnostic run: the server under --cpu-prof with SQL timing
 // (pgsql-preload.mjs), summarized in the report.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -384,8 +384,9 @@ async function diagnose(
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const sqlFile = join(dir, 'sql.json');
-  const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', join(repoRoot, 'bench/pgsql-preload.mjs')];
-  const sv = await startServers(dataDir, { ...env, OPENMTO_BENCH_SQLSTATS: sqlFile }, tenant, 1, `${db}-create-profiled`, indexed, flags);
+  const cpuFile = join(dir, 'server.cpuprofile');
+  const flags = ['--import', join(repoRoot, 'bench/pgsql-preload.mjs')];
+  const sv = await startServers(dataDir, { ...env, OPENMTO_BENCH_SQLSTATS: sqlFile, OPENMTO_BENCH_CPUPROF: cpuFile }, tenant, 1, `${db}-create-profiled`, indexed, flags);
   try {
     // Warm the path first, then count only the timed creates' statements.
     await clients(work, sv, { mode: 'create', connections: 8, warmup: 0, requests: n, from }, dataDir);
@@ -394,12 +395,14 @@ async function diagnose(
   } finally {
     await sv.stop();
   }
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error(`the profiled ${db} server wrote no profile into ${dir}`);
+  if (!existsSync(cpuFile)) throw new Error(`the profiled ${db} server wrote no profile (${cpuFile})`);
   const profDir = join(dataRoot, 'profiles');
   mkdirSync(profDir, { recursive: true });
   const kept = join(profDir, `server-create8-${db}.cpuprofile`);
-  writeFileSync(kept, readFileSync(join(dir, file)));
+  writeFileSync(kept, readFileSync(cpuFile));
   const sql = JSON.parse(readFileSync(sqlFile, 'utf8')) as Diagnosis['sql'];
-  return { what: `8-client creates (POST /v1.0/invitations), 1 server process, ${2 * n} creates (the second ${n} counted in the SQL table)`, profile: summarizeFile(kept), sql };
+  return {
+    what: `8-client creates (POST /v1.0/invitations), 1 server process, ${2 * n} creates (the second ${n} counted: SQL table and CPU profile)`,
+    profile: summarizeFile(kept), sql,
+  };
 }

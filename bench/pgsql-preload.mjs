@@ -4,7 +4,11 @@
 // to $OPENMTO_BENCH_SQLSTATS as JSON when the process exits. SIGUSR2 resets them (the bench sends it after
 // the server has started and built its people index, so only the profiled requests count).
 // Never loaded into a measured run: the wrapper costs a little CPU per statement.
+// With $OPENMTO_BENCH_CPUPROF set, SIGUSR2 also (re)starts a CPU profile of this process, written to that
+// file at exit: the profile then covers the counted requests only, not the start-up and the people-index
+// build that `node --cpu-prof` would include.
 import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
@@ -51,13 +55,54 @@ if (out) {
       }
     };
   }
+  // The in-process inspector session answers synchronously, so the profile can be stopped in 'exit'.
+  const cpuOut = process.env.OPENMTO_BENCH_CPUPROF;
+  let session = null;
+  // Starting the profiler walks V8's code space (a few hundred ms, sampled as `dispatch`): those samples
+  // are dropped at exit, so the profile holds only the requests.
+  function startProfile() {
+    if (session) {
+      session.post('Profiler.stop');
+    } else {
+      session = new Session();
+      session.connect();
+    }
+    session.post('Profiler.enable');
+    session.post('Profiler.setSamplingInterval', { interval: 1000 });
+    session.post('Profiler.start');
+  }
   process.on('SIGUSR2', () => {
     totals = new Map();
     since = performance.now();
+    if (cpuOut) startProfile();
   });
   process.on('exit', () => {
+    if (session) {
+      session.post('Profiler.stop', (err, r) => {
+        if (!err) writeFileSync(cpuOut, JSON.stringify(withoutStart(r.profile)));
+      });
+    }
     const wallMs = performance.now() - since;
     const rows = [...totals.values()].map((e) => ({ ...e, ms: Math.round(e.ms * 10) / 10 })).sort((a, b) => b.ms - a.ms);
     writeFileSync(out, JSON.stringify({ wallMs: Math.round(wallMs), statements: rows }));
   });
+}
+
+/** The profile without the samples taken inside `startProfile` (the profiler's own start-up). */
+function withoutStart(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const drop = new Set();
+  const mark = (id) => {
+    drop.add(id);
+    for (const c of byId.get(id)?.children ?? []) mark(c);
+  };
+  for (const n of profile.nodes) if (n.callFrame.functionName === 'startProfile') mark(n.id);
+  const samples = [];
+  const timeDeltas = [];
+  profile.samples.forEach((id, k) => {
+    if (drop.has(id)) return;
+    samples.push(id);
+    timeDeltas.push(profile.timeDeltas[k]);
+  });
+  return { ...profile, samples, timeDeltas };
 }
