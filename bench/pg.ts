@@ -74,6 +74,8 @@ export interface SideBySideOptions {
   profile: boolean;
   /** No postgres-copy peer. */
   skipPeers: boolean;
+  /** Only the search part (import, then the search passes): no storage, heap, 2-process or create runs (`--search-only`). */
+  searchOnly?: boolean;
 }
 
 /** Issue 13: the import at half its ceiling (PostgreSQL: the COPY peer); below it, the diagnostic re-run. */
@@ -311,30 +313,19 @@ export async function measureDb(db: Db, work: string, o: SideBySideOptions, sink
       side.diagnosis = [...(side.diagnosis ?? []), await diagnosePgImport(o.pgUrl, work, n)];
     }
     log(`${db}: imported ${n} users in ${round(seconds, 2)} s (${side.import.rowsPerSec}/s)`);
+    if (o.searchOnly) {
+      await searchRuns(db, work, o, side, dataDir, env, tenant, n);
+      return;
+    }
     side.storage = db === 'sqlite' ? sqliteStorage(url, n, `${n.toLocaleString('en-US')} home users, one tenant`) : await pgStorage(url, n, `${n.toLocaleString('en-US')} home users, one tenant`);
     log(`${db}: ${side.storage.bytesPerUser} bytes/user on disk`);
     // In this process (peopleMemory.ts: heap between full GCs around one build; the index's own estimate beside it).
     side.peopleIndex = await measurePeopleIndexMemory(url, tenant.tenantId);
     log(`${db}: people index ${side.peopleIndex.measuredBytesPerUser} bytes/user of heap (estimate ${side.peopleIndex.estimatedBytesPerUser})`);
 
-    // Search, 1 process: 1 client in interleaved passes, then 8 clients.
-    let servers = await startServers(dataDir, env, tenant, 1, `${db}-search`, [tenant.tenantId]);
-    try {
-      side.indexWait.push({ processes: 1, ...servers.waited });
-      const s = servers.list[0] as ServerChild;
-      if (!(db === 'sqlite' && o.skipSqliteSinglePass)) {
-        const sides = (['filter', 'search'] as const).map((kind): Side<SearchResult> => ({
-          name: `${db} ${kind}`, pass: () => runSearch(s.client, servers.tokens[0] as string, s.pid, kind, o.queries, n),
-        }));
-        const m = await interleaved<SearchStats>(sides);
-        side.search = sides.map((x) => asResult(m.get(x.name) as Measured<SearchStats>) as SearchResult);
-      }
-      side.runs.push({ what: 'search', processes: 1, ...(await clients(work, servers, { mode: 'search', kind: 'search', connections: 8, warmup: 2000, requests: 8000 }, dataDir)) });
-    } finally {
-      await servers.stop();
-    }
+    await searchRuns(db, work, o, side, dataDir, env, tenant, n);
     if (db === 'postgres') {
-      servers = await startServers(dataDir, env, tenant, 2, `${db}-search`, [tenant.tenantId]);
+      const servers = await startServers(dataDir, env, tenant, 2, `${db}-search`, [tenant.tenantId]);
       try {
         side.indexWait.push({ processes: 2, ...servers.waited });
         side.runs.push({ what: 'search', processes: 2, ...(await clients(work, servers, { mode: 'search', kind: 'search', connections: 8, warmup: 2000, requests: 8000 }, dataDir)) });
@@ -370,6 +361,29 @@ export async function measureDb(db: Db, work: string, o: SideBySideOptions, sink
   } finally {
     for (const d of drop.reverse()) await d();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Search, 1 process: 1 client in interleaved passes, then 8 clients. */
+async function searchRuns(
+  db: Db, work: string, o: SideBySideOptions, side: DbSide, dataDir: string, env: NodeJS.ProcessEnv, tenant: BenchTenant, n: number,
+): Promise<void> {
+  const servers = await startServers(dataDir, env, tenant, 1, `${db}-search`, [tenant.tenantId]);
+  try {
+    side.indexWait.push({ processes: 1, ...servers.waited });
+    const s = servers.list[0] as ServerChild;
+    if (!(db === 'sqlite' && o.skipSqliteSinglePass)) {
+      const sides = (['filter', 'search'] as const).map((kind): Side<SearchResult> => ({
+        name: `${db} ${kind}`, pass: () => runSearch(s.client, servers.tokens[0] as string, s.pid, kind, o.queries, n),
+      }));
+      const m = await interleaved<SearchStats>(sides);
+      side.search = sides.map((x) => asResult(m.get(x.name) as Measured<SearchStats>) as SearchResult);
+      for (const r of side.search) log(`${db} ${r.kind}: server CPU ${r.server_cpu_us_per_query} µs/query, p50 ${r.p50_ms} ms`);
+    }
+    side.runs.push({ what: 'search', processes: 1, ...(await clients(work, servers, { mode: 'search', kind: 'search', connections: 8, warmup: 2000, requests: 8000 }, dataDir)) });
+    log(`${db}: 8-client search ${side.runs.at(-1)?.perSec}/s`);
+  } finally {
+    await servers.stop();
   }
 }
 

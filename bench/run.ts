@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     'pg-url': { type: 'string' },
     // Which databases measurement 7 runs (development: one of them).
     db: { type: 'string', default: 'sqlite,postgres' },
+    // Measurement 7: only the import and the search runs (development).
+    'search-only': { type: 'boolean', default: false },
   },
 });
 const size = Number(args.size);
@@ -347,7 +349,7 @@ async function main(): Promise<void> {
     results.databases = { sides };
     const databases = results.databases;
     const o = {
-      users: pgSize, creates, pgUrl, queries, profile: Boolean(args.profile), skipPeers,
+      users: pgSize, creates, pgUrl, queries, profile: Boolean(args.profile), skipPeers, searchOnly: Boolean(args['search-only']),
       // Measurement 3 already ran the 1-client passes on SQLite at this size (same server, same data).
       skipSqliteSinglePass: Boolean(results.search) && pgSize === size,
     };

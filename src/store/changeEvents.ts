@@ -36,6 +36,11 @@ export function takeChanged(handle: object): string[] | undefined {
   return [...set];
 }
 
+/** The tenants of these marks, whatever changed them (the engine's exports too). */
+export function tenantsOfMarks(marks: readonly string[]): string[] {
+  return marks.map((m) => (m.startsWith(SYNC) ? m.slice(1) : m));
+}
+
 /** The NOTIFY payload for these marks: payloads stop at 8000 bytes, so past a few hundred tenants say
  * "unknown" (empty) and let listeners look. */
 export function notifyPayload(marks: readonly string[]): string {

@@ -8,7 +8,8 @@
 // Freshness comes from the change log, the store's one record of what changed: every request reads the
 // tenant's change sequence (one indexed row) and, when it moved, re-reads the users changed since
 // before answering. So a page never lags a committed write, whichever process or server instance made
-// it, on SQLite and PostgreSQL alike. A tenant's index is built on its first people query (or at server
+// it. On PostgreSQL the sequence is remembered between commits (store/tenantRows.ts): a write made in
+// this process is seen by the next page at once, another process's once its NOTIFY arrives (milliseconds). A tenant's index is built on its first people query (or at server
 // start, for the tenants the server was told to warm); until a build ends, SQL answers. Memory follows use,
 // not directory size: a tenant not searched for `idleSeconds` is evicted and built again on its next
 // search. An index is also dropped if the change log was pruned past it or too many users changed at once,

@@ -13,6 +13,7 @@
 import { markChanged, notifyPayload, takeChanged } from '../changeEvents.js';
 import { dialectOf, run, sql } from '../query/sqlText.js';
 import type { Db } from '../store.js';
+import { tenantRowCacheOf } from '../tenantRows.js';
 import type { Change } from './changes.js';
 
 interface Pending {
@@ -80,9 +81,10 @@ export const changeWrites = {
   /**
    * PostgreSQL, just before COMMIT: writes the transaction's waiting appends, one statement per tenant in
    * tenant id order (two transactions that touch the same tenants lock them in the same order), and sends
-   * the commit's NOTIFY to `channel` with the last of them (or alone, when only `appendNow` wrote).
+   * the commit's NOTIFY to `channel` with the last of them (or alone, when only `appendNow` wrote). Returns
+   * the transaction's marks (changeEvents.ts), which the store forgets in its tenant cache after COMMIT.
    */
-  async flush(db: Db, channel: string): Promise<void> {
+  async flush(db: Db, channel: string): Promise<string[] | undefined> {
     const list = pending.get(db) ?? [];
     pending.delete(db);
     const byTenant = new Map<string, { c: Change; at: string }[]>();
@@ -100,12 +102,13 @@ export const changeWrites = {
     const tenants = [...byTenant.keys()].sort();
     if (!tenants.length) {
       if (notify) await run(db, sql`select pg_notify(${notify.channel}, ${notify.payload})`);
-      return;
+      return marks;
     }
     for (let i = 0; i < tenants.length; i++) {
       const t = tenants[i] as string;
       await writePostgres(db, t, byTenant.get(t)!, i === tenants.length - 1 ? notify : null);
     }
+    return marks;
   },
 };
 
@@ -139,6 +142,9 @@ async function writePostgres(db: Db, tenantId: string, rows: readonly { c: Chang
       )
       select t.change_seq from t`;
   const [row] = await run<{ change_seq: number | string }>(db, q);
+  // Outside a transaction (autocommit) the write is committed now: this process forgets the tenant's
+  // remembered row at once (tenantRows.ts); a transaction's tenants are forgotten when it commits.
+  tenantRowCacheOf(db)?.forget([tenantId]);
   if (!row) throw new Error(`tenant ${tenantId} does not exist`);
   return Number(row.change_seq);
 }

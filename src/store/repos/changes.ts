@@ -5,6 +5,7 @@ import type { Db } from '../store.js';
 import { changeWrites } from './changeWrites.js';
 import { documentsRepo } from './documents.js';
 import { tenantNo } from './tenantKeys.js';
+import { tenantSeq } from '../tenantRows.js';
 
 /**
  * How long change-log rows are kept. Graph delta tokens for directory objects live 7 days, and so does
@@ -56,10 +57,12 @@ export const changesRepo = {
     const [row] = await run<{ n: number | string }>(db, sql`select object_count as n from tenants where id = ${tenantId}`);
     return Number(row?.n ?? 0);
   },
-  /** The tenant's latest sequence (0 for none): read on every people-search request, so precompiled text. */
+  /**
+   * The tenant's latest sequence (0 for none): read on every people-search request, so precompiled text,
+   * and on PostgreSQL remembered until the tenant changes (tenantRows.ts).
+   */
   async head(db: Db, tenantId: string): Promise<number> {
-    const [row] = await run<{ s: number | string }>(db, sql`select change_seq as s from tenants where id = ${tenantId}`);
-    return Number(row?.s ?? 0);
+    return (await tenantSeq(db, tenantId)) ?? 0;
   },
   /** Highest pruned sequence: rows at or below it are gone (see prune); 0 when nothing was ever pruned. */
   async floor(db: Db, tenantId: string): Promise<number> {

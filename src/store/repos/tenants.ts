@@ -1,5 +1,7 @@
+import { markChanged } from '../changeEvents.js';
 import { run, sql } from '../query/sqlText.js';
 import type { Db } from '../store.js';
+import { tenantRowCacheOf, tenantSeq } from '../tenantRows.js';
 import { allocateTenantNo, tenantNo } from './tenantKeys.js';
 
 export interface TenantRecord {
@@ -33,8 +35,9 @@ export const tenantsRepo = {
   },
   /** By id only: the per-request check that a token's tenant still exists. */
   async exists(db: Db, tenantId: string): Promise<boolean> {
-    // Runs on every Graph request: precompiled text, no query builder.
-    return (await run(db, sql`select 1 as x from tenants where id = ${tenantId}`)).length > 0;
+    // Runs on every Graph request: the same read as the people index's freshness check, which a PostgreSQL
+    // store remembers until the tenant changes or is removed (tenantRows.ts).
+    return (await tenantSeq(db, tenantId)) !== undefined;
   },
   async list(db: Db): Promise<TenantRecord[]> {
     // Read on every invitation (home-tenant lookup): precompiled text, no query builder.
@@ -56,5 +59,10 @@ export const tenantsRepo = {
       await db.deleteFrom(table).where('tenant_id', '=', tenantId).execute();
     }
     await db.deleteFrom('tenants').where('id', '=', tenantId).execute();
+    // Every process forgets the tenant's row (tenantRows.ts): with the commit's NOTIFY and, in this process,
+    // as the commit returns (as the engine's own change, so no sync scheduler wakes for it); outside a
+    // transaction, at once.
+    if (db.isTransaction) markChanged(db, tenantId, true);
+    else tenantRowCacheOf(db)?.forget([tenantId]);
   },
 };
