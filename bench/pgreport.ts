@@ -191,7 +191,7 @@ function diagnosisSection(d: Diagnosis, db: string): string[] {
     `### Where the time goes: ${d.what} (${dbName(db)})`, '',
     `Time inside ${dbName(db)} per statement shape over the counted creates (${num(d.sql.wallMs)} ms of wall time; statements add up to ${num(total)} ms${db === 'postgres' ? ', each from send to result, so it includes the round trip and waiting behind other connections\' commits' : ''}):`, '',
     table(['statement', 'calls', 'ms', '% of wall'], d.sql.statements.slice(0, 12).map((s) => [`\`${s.statement}\``, num(s.calls), num(s.ms), `${num((100 * s.ms) / Math.max(1, d.sql.wallMs), 1)} %`])), '',
-    `CPU profile (self time, ${num(d.profile.totalMs)} ms sampled${d.what.startsWith('8-client') ? ' over the counted creates only; the profiler\'s own start is left out; "(idle)" is time the main thread waited (on the network, on an fdatasync in libuv's thread pool, on PostgreSQL)' : ''}; \`${d.profile.file}\`):`, '',
+    `CPU profile (self time, ${num(d.profile.totalMs)} ms sampled${d.what.startsWith('8-client') ? ' over the counted creates only; the profiler\'s own start is left out; "(idle)" is time the main thread waited (on the network, on an fdatasync in libuv\'s thread pool, on PostgreSQL)' : ''}; \`${d.profile.file}\`):`, '',
     table(['by file / package', 'self ms', '%'], d.profile.topFiles.map((f) => [f.where, num(f.selfMs), f.pct])), '',
     table(['function', 'where', 'self ms', '%'], d.profile.topFunctions.slice(0, 12).map((f) => [f.name, f.where, num(f.selfMs), f.pct])), '',
   ];

@@ -10,6 +10,9 @@
 //    milliseconds after that COMMIT;
 //  - while the LISTEN connection is down nothing is remembered and every read goes to SQL; when it is back
 //    the whole cache starts empty (changes committed meanwhile were not heard).
+//  - a remembered row is trusted for `maxAgeMs` (1 s) at most: a listener whose connection died without an
+//    error (a silent network drop is noticed only by TCP keep-alive) can't leave a search stale for longer.
+//    At thousands of searches a second that is one read per tenant per second.
 // A read that was in flight while anything was forgotten is not remembered (the epoch moved), so an answer
 // from before a commit never outlives its invalidation. Only existing tenants are remembered: a tenant
 // created elsewhere is found at once; a deleted one is forgotten with its deletion's commit.
@@ -19,23 +22,42 @@ import type { Db } from './store.js';
 /** Tenants remembered at most; beyond, the map starts again (a server hosts far fewer tenants). */
 const MAX = 50_000;
 
+export interface TenantRowCacheOptions {
+  /** How long a remembered row is trusted without a read (ms). */
+  maxAgeMs?: number;
+  /** Monotonic milliseconds (tests move it). */
+  now?: () => number;
+}
+
 export class TenantRowCache {
-  private readonly seqs = new Map<string, number>();
+  private readonly seqs = new Map<string, { seq: number; at: number }>();
   private epoch = 0;
   private subscribed = false;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
 
   /**
    * `live`: whether announcements of other processes' commits are being heard now. `subscribe`: starts
    * hearing them (called once, on first use, so a store that never serves a request opens no listener).
    */
-  constructor(private readonly live: () => boolean, private readonly subscribe: () => void) {}
+  constructor(private readonly live: () => boolean, private readonly subscribe: () => void, options: TenantRowCacheOptions = {}) {
+    this.maxAgeMs = options.maxAgeMs ?? 1000;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   get(tenantId: string): number | undefined {
     if (!this.subscribed) {
       this.subscribed = true;
       this.subscribe();
     }
-    return this.live() ? this.seqs.get(tenantId) : undefined;
+    if (!this.live()) return undefined;
+    const e = this.seqs.get(tenantId);
+    if (!e) return undefined;
+    if (this.now() - e.at > this.maxAgeMs) {
+      this.seqs.delete(tenantId);
+      return undefined;
+    }
+    return e.seq;
   }
 
   /** To pass to `set` with what a read started now returns. */
@@ -43,10 +65,16 @@ export class TenantRowCache {
     return this.epoch;
   }
 
-  set(tenantId: string, seq: number, stamp: number): void {
+  /** `at`: when the read that returned `seq` started (its age counts from then). */
+  set(tenantId: string, seq: number, stamp: number, at = this.now()): void {
     if (stamp !== this.epoch || !this.live()) return;
     if (this.seqs.size >= MAX) this.seqs.clear();
-    this.seqs.set(tenantId, seq);
+    this.seqs.set(tenantId, { seq, at });
+  }
+
+  /** Monotonic time as this cache counts it, for `set`'s `at`. */
+  clock(): number {
+    return this.now();
   }
 
   /** Forgets these tenants (null: every tenant). */
@@ -72,10 +100,11 @@ export async function tenantSeq(db: Db, tenantId: string): Promise<number | unde
   const hit = cache?.get(tenantId);
   if (hit !== undefined) return hit;
   const stamp = cache?.stamp ?? 0;
+  const at = cache?.clock() ?? 0;
   // Precompiled text: read on every Graph request where nothing remembers it.
   const [row] = await run<{ s: number | string }>(db, sql`select change_seq as s from tenants where id = ${tenantId}`);
   if (!row) return undefined;
   const seq = Number(row.s);
-  cache?.set(tenantId, seq, stamp);
+  cache?.set(tenantId, seq, stamp, at);
   return seq;
 }

@@ -17,6 +17,7 @@ import { deleteTenant } from '../../src/identity/tenants.js';
 import { enablePeopleIndex, type PeopleIndex } from '../../src/store/people/cache.js';
 import type { ListQuery } from '../../src/store/query/list.js';
 import { tenantsRepo } from '../../src/store/repos/tenants.js';
+import { TenantRowCache } from '../../src/store/tenantRows.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { dialects } from '../helpers/harness.js';
 
@@ -157,3 +158,36 @@ for (const dialect of dialects().filter((d) => d === 'postgres')) {
     });
   });
 }
+
+describe('tenant row cache: how long a row is trusted', () => {
+  test('a remembered row is read again once older than maxAgeMs, even with the listener up and silent', () => {
+    let now = 0;
+    let subscribed = 0;
+    const cache = new TenantRowCache(() => true, () => void subscribed++, { maxAgeMs: 1000, now: () => now });
+    assert.equal(cache.get('t'), undefined);
+    assert.equal(subscribed, 1, 'listens from the first use on');
+    cache.set('t', 7, cache.stamp, cache.clock());
+    now = 1000;
+    assert.equal(cache.get('t'), 7, 'trusted up to maxAgeMs');
+    now = 1001;
+    assert.equal(cache.get('t'), undefined, 'read again after it (a silently dead listener hears nothing)');
+    // The age counts from when the read started, not from when it returned.
+    const startedAt = cache.clock();
+    now = 2500;
+    cache.set('t', 8, cache.stamp, startedAt);
+    assert.equal(cache.get('t'), undefined, 'a read that took longer than maxAgeMs is not remembered as fresh');
+  });
+
+  test('a read in flight across a forget is not remembered; nothing is remembered while not listening', () => {
+    let live = true;
+    const cache = new TenantRowCache(() => live, () => undefined, { now: () => 0 });
+    const stamp = cache.stamp;
+    cache.forget(['t']);
+    cache.set('t', 3, stamp, 0);
+    assert.equal(cache.get('t'), undefined);
+    live = false;
+    cache.set('t', 4, cache.stamp, 0);
+    live = true;
+    assert.equal(cache.get('t'), undefined);
+  });
+});
