@@ -1,6 +1,15 @@
+import { dataVersion } from '../dataVersion.js';
 import { run, sql } from '../query/sqlText.js';
 import type { Db } from '../store.js';
 import { allocateTenantNo, tenantNo } from './tenantKeys.js';
+
+/**
+ * Tenants `exists` found, per store handle, with the store's data version when it read them: while the
+ * version has not moved nothing was committed, so the tenant is still there and no read is needed
+ * (store/dataVersion.ts). Bounded: past MAX_SEEN tenants it starts again.
+ */
+const seen = new WeakMap<object, Map<string, number>>();
+const MAX_SEEN = 10_000;
 
 export interface TenantRecord {
   id: string;
@@ -33,8 +42,20 @@ export const tenantsRepo = {
   },
   /** By id only: the per-request check that a token's tenant still exists. */
   async exists(db: Db, tenantId: string): Promise<boolean> {
-    // Runs on every Graph request: precompiled text, no query builder.
-    return (await run(db, sql`select 1 as x from tenants where id = ${tenantId}`)).length > 0;
+    // Runs on every Graph request: no read while nothing was committed since the last, else precompiled text.
+    const version = dataVersion(db);
+    let known = seen.get(db);
+    if (version !== undefined && known?.get(tenantId) === version) return true;
+    const found = (await run(db, sql`select 1 as x from tenants where id = ${tenantId}`)).length > 0;
+    if (found && version !== undefined) {
+      if (!known) {
+        known = new Map();
+        seen.set(db, known);
+      }
+      if (known.size >= MAX_SEEN) known.clear();
+      known.set(tenantId, version);
+    }
+    return found;
   },
   async list(db: Db): Promise<TenantRecord[]> {
     // Read on every invitation (home-tenant lookup): precompiled text, no query builder.
