@@ -257,7 +257,8 @@ export class TokenService {
    * Tokens already verified, by their exact text: a signature check (RSA through WebCrypto, on the thread
    * pool) is the largest per-request cost after the query itself, and a client sends the same token for an
    * hour. An entry is only ever a token that passed every check; it is dropped at the token's expiry, and the
-   * tenant is still looked up on every request (a deleted tenant's tokens stop at once). Bounded, oldest first.
+   * tenant is still checked on every request (a deleted tenant's tokens stop at once; tenantsRepo.exists reads
+   * only when something was committed since its last read). Bounded, oldest first.
    */
   private readonly verified = new Map<string, { principal: Principal; exp: number }>();
   private static readonly VERIFIED_CACHE_SIZE = 10_000;

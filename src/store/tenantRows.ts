@@ -1,8 +1,11 @@
 // The tenant row as every Graph request reads it: whether the token's tenant exists (identity/tokens.ts)
-// and, for a people search, the tenant's change sequence (the people index's freshness check). On SQLite
-// that read is a synchronous call of microseconds; on PostgreSQL it was two network round trips per
-// search, more server CPU than the search itself. So a PostgreSQL store remembers each tenant's sequence
-// and forgets it whenever the tenant changes:
+// and, for a people search, the tenant's change sequence (the people index's freshness check). Read each
+// time, that was two statements per search (on PostgreSQL two network round trips, more server CPU than
+// the search itself). Neither database reads it again while nothing changed:
+//  - SQLite: the row is kept with the store's data version read before it (dataVersion.ts: the WAL index
+//    header, which every commit of any connection or process rewrites); an unmoved version means no commit.
+// A PostgreSQL store has no such version; it remembers each tenant's sequence and forgets it whenever the
+// tenant changes:
 //  - a commit in this process forgets its tenants as soon as COMMIT returns, before the request that made
 //    it answers (postgres/connect.ts), so the next request of any client sees the write;
 //  - a commit in another process (another server, a worker, the CLI) is announced by the NOTIFY that
@@ -16,6 +19,7 @@
 // A read that was in flight while anything was forgotten is not remembered (the epoch moved), so an answer
 // from before a commit never outlives its invalidation. Only existing tenants are remembered: a tenant
 // created elsewhere is found at once; a deleted one is forgotten with its deletion's commit.
+import { dataVersion } from './dataVersion.js';
 import { run, sql } from './query/sqlText.js';
 import type { Db } from './store.js';
 
@@ -94,11 +98,22 @@ export function registerTenantRowCache(db: Db, cache: TenantRowCache): void {
 
 export const tenantRowCacheOf = (db: Db): TenantRowCache | undefined => caches.get(db);
 
+/**
+ * SQLite's side: each tenant's sequence with the store's data version (dataVersion.ts) read before it. While
+ * the version has not moved nothing was committed, by any connection or process, so the row is unchanged.
+ */
+const versioned = new WeakMap<object, Map<string, { seq: number; version: number }>>();
+
 /** The tenant's change sequence, or undefined when no such tenant exists. */
 export async function tenantSeq(db: Db, tenantId: string): Promise<number | undefined> {
   const cache = caches.get(db);
   const hit = cache?.get(tenantId);
   if (hit !== undefined) return hit;
+  // Read before the row: a commit after this moves the version, and the next call reads again.
+  const version = dataVersion(db);
+  let known = version === undefined ? undefined : versioned.get(db);
+  const same = known?.get(tenantId);
+  if (same && same.version === version) return same.seq;
   const stamp = cache?.stamp ?? 0;
   const at = cache?.clock() ?? 0;
   // Precompiled text: read on every Graph request where nothing remembers it.
@@ -106,5 +121,13 @@ export async function tenantSeq(db: Db, tenantId: string): Promise<number | unde
   if (!row) return undefined;
   const seq = Number(row.s);
   cache?.set(tenantId, seq, stamp, at);
+  if (version !== undefined) {
+    if (!known) {
+      known = new Map();
+      versioned.set(db, known);
+    }
+    if (known.size >= MAX) known.clear();
+    known.set(tenantId, { seq, version });
+  }
   return seq;
 }

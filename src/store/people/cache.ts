@@ -5,11 +5,13 @@
 // pages need in memory (tenantIndex.ts) and answers the query shapes shape.ts accepts; everything else,
 // and every request made inside a transaction, stays on SQL.
 //
-// Freshness comes from the change log, the store's one record of what changed: every request reads the
+// Freshness comes from the change log, the store's one record of what changed: a request reads the
 // tenant's change sequence (one indexed row) and, when it moved, re-reads the users changed since
 // before answering. So a page never lags a committed write, whichever process or server instance made
-// it. On PostgreSQL the sequence is remembered between commits (store/tenantRows.ts): a write made in
-// this process is seen by the next page at once, another process's once its NOTIFY arrives (milliseconds). A tenant's index is built on its first people query (or at server
+// it, on SQLite and PostgreSQL alike. The sequence itself is not read again while nothing changed
+// (store/tenantRows.ts): on SQLite while the store's data version (store/dataVersion.ts) has not moved, on
+// PostgreSQL until a commit of this process or another's NOTIFY (milliseconds) says the tenant changed; in
+// steady state a search runs no SQL. A tenant's index is built on its first people query (or at server
 // start, for the tenants the server was told to warm); until a build ends, SQL answers. Memory follows use,
 // not directory size: a tenant not searched for `idleSeconds` is evicted and built again on its next
 // search. An index is also dropped if the change log was pruned past it or too many users changed at once,
@@ -19,6 +21,7 @@ import type { ResourceCatalog } from '../../domain/catalog.js';
 import { type Clock, systemClock } from '../../domain/clock.js';
 import { defaultUserSelect } from '../../domain/user.js';
 import type { ListQuery, ListResult } from '../query/list.js';
+import { dataVersion } from '../dataVersion.js';
 import { dialectOf, run, sql } from '../query/sqlText.js';
 import { changesRepo } from '../repos/changes.js';
 import { tenantNo } from '../repos/tenantKeys.js';
@@ -70,7 +73,11 @@ const DEFAULT_REBUILD_AFTER = 5000;
 type TenantState =
   | { status: 'building'; done: Promise<void>; used: number }
   | { status: 'off'; used: number }
-  | { status: 'ready'; index: TenantPeople; seq: number; catching?: Promise<void>; used: number; warming?: boolean }
+  | {
+    status: 'ready'; index: TenantPeople; seq: number; catching?: Promise<void>; used: number; warming?: boolean;
+    /** The store's data version (store/dataVersion.ts) when the change log's head was last seen at `seq`. */
+    version?: number;
+  }
   | { status: 'evicted'; used: number; evictedAt: number };
 
 const registry = new WeakMap<Kysely<Database>, PeopleIndex>();
@@ -233,8 +240,14 @@ export class PeopleIndex {
     }
     for (;;) {
       if (state.status !== 'ready') return undefined;
+      // Read before the head: a commit after it moves the version, and the next request reads the head again.
+      const version = dataVersion(this.db);
+      if (version !== undefined && version === state.version) return state.index;
       const head = await changesRepo.head(this.db, tenantId);
-      if (head <= state.seq) return state.index;
+      if (head <= state.seq) {
+        state.version = version;
+        return state.index;
+      }
       const s = state;
       s.catching ??= this.catchUp(tenantId, s, head).finally(() => {
         s.catching = undefined;

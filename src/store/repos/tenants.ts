@@ -35,8 +35,8 @@ export const tenantsRepo = {
   },
   /** By id only: the per-request check that a token's tenant still exists. */
   async exists(db: Db, tenantId: string): Promise<boolean> {
-    // Runs on every Graph request: the same read as the people index's freshness check, which a PostgreSQL
-    // store remembers until the tenant changes or is removed (tenantRows.ts).
+    // Runs on every Graph request: the same read as the people index's freshness check, which neither
+    // database repeats while the tenant is unchanged (tenantRows.ts).
     return (await tenantSeq(db, tenantId)) !== undefined;
   },
   async list(db: Db): Promise<TenantRecord[]> {

@@ -1,12 +1,14 @@
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { ChangeHub } from '../changeEvents.js';
+import { registerDataVersion } from '../dataVersion.js';
 import { registerSyncRunner } from '../query/sqlText.js';
 import type { Database as Schema } from '../schema.js';
 import type { Db, Store, TransactionOptions } from '../store.js';
 import { type DataSync, walSyncer } from './durable.js';
 import { type GroupCommitStats, groupCommit } from './groupCommit.js';
 import { pacePlugin } from './pace.js';
+import { watchWalIndex } from './walIndex.js';
 
 export interface SqliteOptions {
   /** The WAL's sync (default fdatasync); tests observe it to prove no acknowledgement precedes it. */
@@ -38,9 +40,13 @@ export function connectSqlite(path: string, options: SqliteOptions = {}): Sqlite
   // than 4 MiB, and checkpointing after every one of them doubled its commit time (bench/).
   raw.pragma('wal_autocheckpoint = 10000');
   raw.pragma('foreign_keys = ON');
-  const statements = withStatementCache(raw);
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }), plugins: [pacePlugin] });
+  const versions = dataVersionOf(path);
+  const statements = withStatementCache(raw, versions.wrote);
+  // Pacing only where a transaction holds the connection: a statement outside one is a single short read
+  // or autocommit write, and the plugin's await would only cost every such statement a turn.
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }), plugins: [pacePlugin(() => raw.inTransaction)] });
   const reader = openReader(path);
+  registerDataVersion(db, versions.read);
   // A read outside any transaction needs neither Kysely's connection mutex nor a promise: better-sqlite3
   // is synchronous, so nothing else can run on the connection meanwhile. While a transaction is open
   // (BEGIN … COMMIT spans awaits, and a long one gives the event loop turns: pace.ts) the read runs on
@@ -99,6 +105,7 @@ export function connectSqlite(path: string, options: SqliteOptions = {}): Sqlite
       reader?.close();
       await db.destroy();
       durable.close();
+      versions.close();
     },
   };
 }
@@ -125,7 +132,7 @@ function openReader(path: string): ReturnType<typeof withStatementCache> | undef
 // can't grow it without limit; evicts the least recently used.
 const STATEMENT_CACHE_SIZE = 500;
 
-function withStatementCache(raw: Database.Database) {
+function withStatementCache(raw: Database.Database, wrote?: () => void) {
   const cache = new Map<string, Database.Statement>();
   return {
     close: () => {
@@ -141,7 +148,29 @@ function withStatementCache(raw: Database.Database) {
         if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
       }
       cache.set(text, stmt);
+      // Every caller runs what it prepares at once (Kysely's driver, a transaction's own handle), so no read
+      // can look at the version between this count and the write.
+      if (wrote && !stmt.reader) wrote();
       return stmt;
     },
+  };
+}
+
+/**
+ * The store's data version (store/dataVersion.ts). On a file, every commit of any connection rewrites the
+ * WAL index header (walIndex.ts), this process's included. In memory there is no other connection, and
+ * this process's writes are counted as the statement cache hands them out, before they run: a read made
+ * while a transaction is open waits for it (no reader connection), so it runs after that COMMIT. A file
+ * whose `-shm` can't be read (not in WAL mode) has no version, and callers read the database.
+ */
+function dataVersionOf(path: string) {
+  const wal = path === '' || path === ':memory:' ? undefined : watchWalIndex(path);
+  let writes = 0;
+  return {
+    wrote: wal ? undefined : () => {
+      writes++;
+    },
+    read: (): number | undefined => (wal ? wal.changes() : writes),
+    close: () => wal?.close(),
   };
 }

@@ -46,12 +46,18 @@ export function pace(): Promise<void> | undefined {
   return turn();
 }
 
-/** The same after each statement Kysely's query builder runs on the store (its executor awaits plugins). */
-export const pacePlugin: KyselyPlugin = {
-  transformQuery: (args: PluginTransformQueryArgs): RootOperationNode => args.node,
-  transformResult: async (args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> => {
-    const turn = pace();
-    if (turn) await turn;
-    return args.result;
-  },
-};
+/**
+ * The same after each statement Kysely's query builder runs on the store (its executor awaits plugins),
+ * while `inTransaction` says a transaction holds the connection: outside one, each statement is a single
+ * short read or autocommit write, as `run`'s reads on the store's own handle are (sqlText.ts), and is not
+ * held up for a turn.
+ */
+export function pacePlugin(inTransaction: () => boolean): KyselyPlugin {
+  return {
+    transformQuery: (args: PluginTransformQueryArgs): RootOperationNode => args.node,
+    transformResult: (args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> => {
+      const turn = inTransaction() ? pace() : undefined;
+      return turn ? turn.then(() => args.result) : Promise.resolve(args.result);
+    },
+  };
+}
