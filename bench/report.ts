@@ -19,7 +19,7 @@ import type { StorageMeasurement } from './storage.js';
 export interface Results {
   machine: Machine;
   options: { size: number; big: number; creates: number; skipPeers: boolean; only: string | null };
-  import?: { ours: ImportMeasurement; peer?: SqlitePeer; diagnosis?: { rows: number; seconds: number; sql: SqlShare[]; profile: ProfileSummary } };
+  import?: { ours: ImportMeasurement; storage?: StorageMeasurement; peer?: SqlitePeer; diagnosis?: { rows: number; seconds: number; sql: SqlShare[]; profile: ProfileSummary } };
   search?: { ours: SearchResult[]; floor?: SearchResult[]; sql: SqlSide[]; serverProfile?: ProfileSummary; peer?: { users: number; slapaddSeconds: number; runs: LdapSearchResult[] } };
   creates?: { ours: CreateMeasurement; peer?: LdapAddResult };
   scale?: { import: ImportMeasurement; ours: SearchResult[]; sql: SqlSide[]; serverPeakRssMB?: number; storage?: StorageMeasurement };

@@ -254,7 +254,10 @@ async function main(): Promise<void> {
         if (!skipPeers) peers.push(await sqlitePeer(size));
       }
       const ours = { ...medianBy(runs, (m) => m.rowsPerSec), runs: runs.map((m) => m.rowsPerSec) };
-      results.import = { ours };
+      // Bytes per user of the first run's file, split per table and index (deterministic: one run is enough).
+      const storage = sqliteStorage(join(runs[0]!.dataDir, 'openmto.db'), size, `${human(size)} home users, one tenant`);
+      log(`storage: ${storage.bytesPerUser} bytes/user; ${storage.parts.slice(0, 12).map((p) => `${p.name} ${p.bytesPerUser}`).join(', ')}`);
+      results.import = { ours, storage };
       if (peers.length) {
         results.import.peer = { ...medianBy(peers, (p) => p.phaseD.rows_per_s), runs: peers.map((p) => p.phaseD.rows_per_s) };
       }

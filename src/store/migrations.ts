@@ -6,6 +6,7 @@ import { type Kysely, type Migration, type MigrationProvider, SqliteAdapter, sql
 import { m009 } from './migration009.js';
 import { m011 } from './migration011.js';
 import { m012 } from './migration012.js';
+import { m013 } from './migration013.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
 type AnyDb = Kysely<any>;
@@ -468,6 +469,7 @@ const all: Record<string, Migration> = {
   '010_authorization_codes': m010,
   '011_compact_users': m011,
   '012_compact_provisioning_log': m012,
+  '013_implied_user_values': m013,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -7,7 +7,9 @@
 // - startsWith is a range `col >= p AND col < next(p)` (never LIKE), endsWith the same range on the
 //   reversed column with the reversed literal;
 // - a collection's any() is a semi-join `id IN (SELECT owner FROM values WHERE tenant_no, attr, …)`, which
-//   the (tenant_no, attr, v1) index serves;
+//   the (tenant_no, attr, v1) index serves; for users, UNION the users whose row implies an item and so has
+//   no values row (repos/userData.ts impliedUserValues), each leaf rewritten onto the column that holds it
+//   (`v1 = 'smtp:x'` is `mail_lc = 'x'`), so the users indexes serve that half;
 // - a $search term on a tokenized property is `id IN (SELECT object_id FROM search_tokens …)` per piece
 //   (or the correlated EXISTS form, see SearchCompileOptions).
 // Every value is a bound parameter; identifiers come from the catalog, never from the request.
@@ -38,8 +40,11 @@ import {
   type SearchTerm,
   tokenize,
 } from '../../domain/odata.js';
+import { type ImpliedField, impliedUserValues } from '../repos/userData.js';
 
 export interface CompileOptions {
+  /** The SQL engine (how the implied user_values rows read `data`); SQLite when not given. */
+  dialect?: SqlDialect;
   /** Alias of the main table in the surrounding query; defaults to the catalog's table name. */
   alias?: string;
   /** True when the request carries `ConsistencyLevel: eventual` (+ `$count=true` for $filter). */
@@ -82,6 +87,8 @@ export function findProperty(catalog: ResourceCatalog, name: string): CatalogPro
 /** Something a leaf can compare: a scalar column, or a field of a collection item inside any(). */
 interface Target {
   name: string;
+  /** Inside an implied row (see lambda): the value is `prefix || col`, its reverse `rev || reverse(prefix)`. */
+  prefix?: string;
   type: ScalarType;
   col: Sql;
   rev: Sql | null;
@@ -95,10 +102,12 @@ interface Ctx {
   alias: string;
   advanced: boolean;
   /** Set inside any(): the range variable and the collection it ranges over. */
-  lambda?: { variable: string; prop: CollectionProperty };
+  lambda?: { variable: string; prop: CollectionProperty; implied?: Record<string, ImpliedField> };
+  dialect: SqlDialect;
 }
 
 const VALUES_ALIAS = 'vals';
+const IMPLIED_ALIAS = 'ivals';
 const ref = (alias: string, column: string) => sql.ref(`${alias}.${column}`);
 
 function allow(ctx: Ctx, t: Target, op: FilterOp, shown: string): void {
@@ -119,6 +128,13 @@ function resolve(ctx: Ctx, path: readonly string[]): Target {
     const key = Object.keys(prop.fields).find((k) => k.toLowerCase() === field.toLowerCase());
     const column = key === undefined ? undefined : prop.fields[key];
     if (column === undefined) throw unsupportedProperty(ctx.catalog, field === '' ? prop.name : `${prop.name}/${field}`);
+    const implied = ctx.lambda.implied?.[column];
+    if (implied) {
+      return {
+        name: prop.name, type: 'string', prefix: implied.prefix, col: implied.col,
+        rev: prop.reversed ? implied.rev : null, filter: prop.filter, advanced: prop.advanced ?? [],
+      };
+    }
     return {
       name: prop.name,
       type: 'string',
@@ -220,10 +236,12 @@ function compare(ctx: Ctx, op: CompareOp, path: readonly string[], l: Literal, p
   if (op === 'eq' || op === 'ne') {
     allow(ctx, t, op, op);
     const v = toColumnValue(t, l, op);
+    if (t.prefix) return negate(equalsPrefixed(t, [v as string]), (op === 'eq') === positive);
     return (op === 'eq') === positive ? sql`${t.col} = ${v}` : sql`(${t.col} is null or ${t.col} <> ${v})`;
   }
   allow(ctx, t, 'range', op);
   const v = toColumnValue(t, l, op);
+  if (t.prefix) t.col = sql`(${t.prefix} || ${t.col})`;
   return positive
     ? sql`${t.col} ${sql.raw(SQL_OP[op])} ${v}`
     : sql`(${t.col} is null or ${t.col} ${sql.raw(NEGATED[op])} ${v})`;
@@ -241,6 +259,8 @@ function inList(ctx: Ctx, path: readonly string[], values: readonly Literal[], p
   const hasNull = values.some((v) => v.kind === 'null');
   if (hasNull) allow(ctx, t, 'eqNull', 'eq');
   const list = values.filter((v) => v.kind !== 'null').map((v) => toColumnValue(t, v, 'in'));
+  // An implied value is never null (its guard says so).
+  if (t.prefix) return negate(equalsPrefixed(t, list as string[]), positive);
   const inSql = list.length === 0 ? FALSE : sql`${t.col} in (${sql.join(list)})`;
   const notInSql = list.length === 0 ? TRUE : sql`${t.col} not in (${sql.join(list)})`;
   if (positive) return hasNull ? sql`(${inSql} or ${t.col} is null)` : inSql;
@@ -253,9 +273,45 @@ function call(ctx: Ctx, fn: 'startsWith' | 'endsWith', path: readonly string[], 
   allow(ctx, t, fn, fn);
   if (t.type !== 'string') throw unsupportedProperty(ctx.catalog, t.name);
   const v = toColumnValue(t, l, fn) as string;
+  if (t.prefix) {
+    if (fn === 'endsWith' && !t.rev) throw unsupportedProperty(ctx.catalog, t.name);
+    return negate(fn === 'startsWith' ? startsWithPrefixed(t, v) : endsWithPrefixed(t, v), positive);
+  }
   if (fn === 'startsWith') return prefix(t.col, v, positive);
   if (!t.rev) throw unsupportedProperty(ctx.catalog, t.name);
   return prefix(t.rev, reverseText(v), positive);
+}
+
+const negate = (b: Bool, positive: boolean): Bool => (positive ? b : sql`not (${b})`);
+const anyOf = (bs: Bool[]): Bool => (bs.length === 0 ? FALSE : bs.length === 1 ? (bs[0] as Bool) : sql`(${sql.join(bs, sql` or `)})`);
+
+/** `prefix || col` is one of `values`: col is one of them less the prefix. */
+function equalsPrefixed(t: Target, values: readonly string[]): Bool {
+  const p = t.prefix ?? '';
+  const rest = values.filter((v) => v.startsWith(p)).map((v) => v.slice(p.length));
+  return rest.length === 0 ? FALSE : rest.length === 1 ? sql`${t.col} = ${rest[0]}` : sql`${t.col} in (${sql.join(rest)})`;
+}
+
+/** `prefix || col` starts with `v`: v is within the prefix (any row), or is the prefix and a prefix of col. */
+function startsWithPrefixed(t: Target, v: string): Bool {
+  const p = t.prefix ?? '';
+  if (v.length <= p.length) return p.startsWith(v) ? sql`${t.col} is not null` : FALSE;
+  return v.startsWith(p) ? prefix(t.col, v.slice(p.length), true) : FALSE;
+}
+
+/**
+ * `prefix || col` ends with `v`: its reverse `rev || reverse(prefix)` starts with reverse(v), i.e. rev starts
+ * with it, or reverse(v) is rev and then k characters of reverse(prefix): equality probes on rev.
+ */
+function endsWithPrefixed(t: Target, v: string): Bool {
+  const rev = t.rev as Sql;
+  const r = reverseText(v);
+  const rp = reverseText(t.prefix ?? '');
+  const alts = [prefix(rev, r, true)];
+  for (let k = 1; k <= Math.min(rp.length, r.length); k++) {
+    if (r.endsWith(rp.slice(0, k)) && r.length > k) alts.push(sql`${rev} = ${r.slice(0, r.length - k)}`);
+  }
+  return anyOf(alts);
 }
 
 function lambda(ctx: Ctx, n: Extract<FilterNode, { kind: 'lambda' }>, positive: boolean, viaNot: boolean): Bool {
@@ -269,13 +325,18 @@ function lambda(ctx: Ctx, n: Extract<FilterNode, { kind: 'lambda' }>, positive: 
     if (!prop.filter.includes('not') && !(prop.advanced ?? []).includes('not')) throw unsupportedProperty(ctx.catalog, prop.name);
     if (!prop.filter.includes('not') && !ctx.advanced) throw advancedOperatorRequired('not');
   }
-  const body =
+  const compileBody = (implied?: Record<string, ImpliedField>) =>
     n.variable === null || n.body === null
       ? TRUE
-      : compileNode({ ...ctx, lambda: { variable: n.variable, prop } }, n.body, true, false);
+      : compileNode({ ...ctx, lambda: { variable: n.variable, prop, ...(implied ? { implied } : {}) } }, n.body, true, false);
   const owner = `${ctx.catalog.objectType}_id`;
-  const sub = sql`select ${ref(VALUES_ALIAS, owner)} from ${sql.id(ctx.catalog.valuesTable)} as ${sql.id(VALUES_ALIAS)}
-    where ${ref(VALUES_ALIAS, 'tenant_no')} = ${ctx.tenantNo} and ${ref(VALUES_ALIAS, 'attr')} = ${prop.attr} and ${body}`;
+  let sub = sql`select ${ref(VALUES_ALIAS, owner)} from ${sql.id(ctx.catalog.valuesTable)} as ${sql.id(VALUES_ALIAS)}
+    where ${ref(VALUES_ALIAS, 'tenant_no')} = ${ctx.tenantNo} and ${ref(VALUES_ALIAS, 'attr')} = ${prop.attr} and ${compileBody()}`;
+  const implied = ctx.catalog.valuesTable === 'user_values' ? impliedUserValues(ctx.dialect, IMPLIED_ALIAS)[prop.attr] : undefined;
+  if (implied) {
+    sub = sql`${sub} union all select ${ref(IMPLIED_ALIAS, 'id')} from ${sql.id(ctx.catalog.table)} as ${sql.id(IMPLIED_ALIAS)}
+      where ${ref(IMPLIED_ALIAS, 'tenant_no')} = ${ctx.tenantNo} and ${implied.guard} and ${compileBody(implied.fields)}`;
+  }
   const id = ref(ctx.alias, 'id');
   return positive ? sql`${id} in (${sub})` : sql`${id} not in (${sub})`;
 }
@@ -304,7 +365,7 @@ function compileNode(ctx: Ctx, n: FilterNode, positive: boolean, viaNot: boolean
 
 /** `$filter` → a boolean SQL expression over `<alias>.*` (tenant and deletion scoping are the caller's). */
 export function compileFilter(node: FilterNode, catalog: ResourceCatalog, tenantNo: number, opts: CompileOptions = {}): Bool {
-  const ctx: Ctx = { catalog, tenantNo, alias: opts.alias ?? catalog.table, advanced: opts.advanced ?? false };
+  const ctx: Ctx = { catalog, tenantNo, alias: opts.alias ?? catalog.table, advanced: opts.advanced ?? false, dialect: opts.dialect ?? 'sqlite' };
   return compileNode(ctx, node, true, false);
 }
 
@@ -315,8 +376,6 @@ export interface SearchCompileOptions extends CompileOptions {
    * (tenant_no, object_id), best when another index drives the scan and only a page of rows is checked.
    */
   form?: 'in' | 'exists';
-  /** Needed with `exists`, for the SQLite index hint. */
-  dialect?: SqlDialect;
   /**
    * A piece of a tokenized term that the surrounding query already guarantees (its rows come from that
    * token range): no probe is emitted for it. Honoured only where every match needs the piece, i.e. not

@@ -63,6 +63,7 @@ export const syncReads = {
     if (!addresses.length) return [];
     const direct = await db.selectFrom('users').selectAll().where('tenant_no', '=', await tenantNo(db, tenantId)).where('deleted_at', 'is', null)
       .where((eb) => eb.or([eb('upn_lc', 'in', addresses), eb('mail_lc', 'in', addresses)])).execute();
+    // An `SMTP:<mail>` item the users row implies has no user_values row (userData.ts): `direct` finds its user by mail_lc.
     const values = [...addresses.map((a) => `smtp:${a}`), ...addresses];
     const viaValues = await db.selectFrom('user_values as v').innerJoin('users as u', (j) => j.onRef('u.tenant_no', '=', 'v.tenant_no').onRef('u.id', '=', 'v.user_id'))
       .selectAll('u').where('v.tenant_no', '=', await tenantNo(db, tenantId)).where('v.attr', 'in', ['proxyAddresses', 'otherMails']).where('v.v1', 'in', values)

@@ -1,5 +1,5 @@
 // User rows: the lowercased/reversed copies the catalog says queries need, the Graph-shaped object in
-// `data` less what those columns hold (userData.ts), one `user_values` row per collection item and one
+// `data` less what those columns hold (userData.ts), one `user_values` row per collection item (less the items the row implies) and one
 // `search_tokens` row per displayName token. Every method takes the tenant first; no query here can
 // address another tenant's rows.
 import { CompiledQuery } from 'kysely';
@@ -10,7 +10,7 @@ import { dialectOf, literalLimit, run, type Sql, type SqlDialect, sql } from '..
 import type { SearchTokenRow, UserRow, UserValueRow } from '../schema.js';
 import type { Db } from '../store.js';
 import { translateUnique } from './constraints.js';
-import { packUser, USER_DATA_COLUMNS, unpackUser } from './userData.js';
+import { impliesIdentity, impliesProxyAddress, packUser, USER_DATA_COLUMNS, unpackUser } from './userData.js';
 import { existingTenantNo, tenantNo } from './tenantKeys.js';
 
 const lc = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v.toLowerCase() : null);
@@ -100,9 +100,10 @@ function valueRows(no: number, u: User): UserValueRow[] {
     });
   };
   push('otherMails', u.otherMails, true);
-  push('proxyAddresses', u.proxyAddresses, true);
+  // Not the rows the users row implies (userData.ts impliedUserValues): readers take those from the columns.
+  if (!impliesProxyAddress(u)) push('proxyAddresses', u.proxyAddresses, true);
   push('businessPhones', u.businessPhones, false);
-  if (Array.isArray(u.identities)) {
+  if (Array.isArray(u.identities) && !impliesIdentity(u)) {
     u.identities.forEach((id: Record<string, unknown>, ord: number) => {
       rows.push({
         tenant_no: no, user_id: u.id, attr: 'identities', ord,
@@ -176,7 +177,8 @@ function addressBranch(p: number, body: Sql, limit: number, distinct = false): S
 function byColumn(p: number, no: number, column: 'upn_lc' | 'mail_lc', value: string, limit: number): Sql {
   return addressBranch(p, sql`id from users where tenant_no = ${no} and ${sql.raw(column)} = ${value} and deleted_at is null`, limit);
 }
-// DISTINCT: one user may hold a value twice (SMTP: and smtp: fold to one value), and must not crowd a
+// A user whose row implies its `SMTP:<mail>` item (userData.ts) has no user_values row for it: the mail_lc
+// branch finds it, ahead of the proxyAddresses one. DISTINCT: one user may hold a value twice (SMTP: and smtp: fold to one value), and must not crowd a
 // second holder out of the LIMIT.
 function byValue(p: number, no: number, attr: string, value: string, limit: number): Sql {
   return addressBranch(p, sql`v.user_id as id from user_values v join users x on x.tenant_no = v.tenant_no and x.id = v.user_id
