@@ -135,7 +135,7 @@ export function issue13Rows(r: Results): Row13[] {
         what: `people search ${human(q.users)}, ${q.kind}: server CPU µs/query, steady state, 1 process`, db: dbName(s.db), ours: num(q.server_cpu_us_per_query),
         peer: floor ? `${num(floor.server_cpu_us_per_query)} (bare node:https floor${s.db === 'postgres' ? ', same bytes, SQLite run' : ''})` : '–',
         ratio: times(ratio), target: `≤ ${TARGETS.searchVsFloor}× floor`, ok: ratio === undefined ? undefined : ratio <= TARGETS.searchVsFloor,
-        profile: ratio !== undefined && ratio > TARGETS.searchVsFloor ? (r.search?.serverProfile && s.db === 'sqlite' ? '§3 server CPU profile' : 'run with --profile') : '',
+        profile: ratio !== undefined && ratio > TARGETS.searchVsFloor ? searchProfileRef(s.db, r) : '',
       });
       const p = ldapOf(q.kind)?.firstPass;
       if (q.firstPass) {
@@ -143,7 +143,7 @@ export function issue13Rows(r: Results): Row13[] {
         rows.push({
           what: `people search ${human(q.users)}, ${q.kind}: server CPU µs/query, first pass after a restart`, db: dbName(s.db), ours: num(q.firstPass.server_cpu_us_per_query),
           peer: p ? `${num(p.server_cpu_us_per_query)} (OpenLDAP first pass, global)` : '–', ratio: times(fr), target: `≤ ${TARGETS.firstVsLdap}× OpenLDAP`,
-          ok: fr === undefined ? undefined : fr <= TARGETS.firstVsLdap, profile: fr !== undefined && fr > TARGETS.firstVsLdap ? 'run with --profile' : '',
+          ok: fr === undefined ? undefined : fr <= TARGETS.firstVsLdap, profile: fr !== undefined && fr > TARGETS.firstVsLdap ? searchProfileRef(s.db, r) : '',
         });
       }
     }
@@ -163,7 +163,14 @@ export function issue13Rows(r: Results): Row13[] {
   return rows;
 }
 
-const profileRef = (s: DbSide) => (s.diagnosis?.some((x) => x.what.startsWith('8-client')) ? `§7 "Where the time goes: 8-client creates…" (${dbName(s.db)})` : 'run with --profile');
+/** Where a missed search target's profile is: measurement 3's (SQLite) or §7's 8-client search diagnosis (PostgreSQL). */
+function searchProfileRef(db: 'sqlite' | 'postgres', r: Results): string {
+  if (db === 'sqlite') return r.search?.serverProfile ? '§3 server CPU profile' : 'run with --profile';
+  const pgs = sideOf(r, 'postgres');
+  return pgs?.diagnosis?.some((x) => x.what.startsWith('8-client searches')) ? '§7 "Where the time goes: 8-client searches…" (PostgreSQL)' : 'run with --profile';
+}
+
+const profileRef = (s: DbSide) => (s.diagnosis?.some((x) => x.what.startsWith('8-client creates')) ? `§7 "Where the time goes: 8-client creates…" (${dbName(s.db)})` : 'run with --profile');
 
 export function issue13Summary(r: Results): string[] {
   const rows = issue13Rows(r);
@@ -189,9 +196,9 @@ function diagnosisSection(d: Diagnosis, db: string): string[] {
   const total = d.sql.statements.reduce((s, x) => s + x.ms, 0);
   return [
     `### Where the time goes: ${d.what} (${dbName(db)})`, '',
-    `Time inside ${dbName(db)} per statement shape over the counted creates (${num(d.sql.wallMs)} ms of wall time; statements add up to ${num(total)} ms${db === 'postgres' ? ', each from send to result, so it includes the round trip and waiting behind other connections\' commits' : ''}):`, '',
+    `Time inside ${dbName(db)} per statement shape over the counted ${d.what.startsWith('8-client searches') ? 'searches' : 'creates'} (${num(d.sql.wallMs)} ms of wall time; statements add up to ${num(total)} ms${db === 'postgres' ? ', each from send to result, so it includes the round trip and waiting behind other connections\' commits' : ''}):`, '',
     table(['statement', 'calls', 'ms', '% of wall'], d.sql.statements.slice(0, 12).map((s) => [`\`${s.statement}\``, num(s.calls), num(s.ms), `${num((100 * s.ms) / Math.max(1, d.sql.wallMs), 1)} %`])), '',
-    `CPU profile (self time, ${num(d.profile.totalMs)} ms sampled${d.what.startsWith('8-client') ? ' over the counted creates only; the profiler\'s own start is left out; "(idle)" is time the main thread waited (on the network, on an fdatasync in libuv\'s thread pool, on PostgreSQL)' : ''}; \`${d.profile.file}\`):`, '',
+    `CPU profile (self time, ${num(d.profile.totalMs)} ms sampled${d.what.startsWith('8-client') ? ' over the counted requests only; the profiler\'s own start is left out; "(idle)" is time the main thread waited (on the network, on an fdatasync in libuv\'s thread pool, on PostgreSQL)' : ''}; \`${d.profile.file}\`):`, '',
     table(['by file / package', 'self ms', '%'], d.profile.topFiles.map((f) => [f.where, num(f.selfMs), f.pct])), '',
     table(['function', 'where', 'self ms', '%'], d.profile.topFunctions.slice(0, 12).map((f) => [f.name, f.where, num(f.selfMs), f.pct])), '',
   ];
