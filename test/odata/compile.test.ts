@@ -11,6 +11,7 @@ import { DomainError } from '../../src/domain/errors.js';
 import { foldCase, reverseText, tokenize } from '../../src/domain/odata.js';
 import { migrationProvider } from '../../src/store/migrations.js';
 import { type Cursor, countObjects, type ListQuery, listObjects } from '../../src/store/query/list.js';
+import { syncReads } from '../../src/store/repos/syncReads.js';
 import type { Database as Schema } from '../../src/store/schema.js';
 
 const T1 = 'tenant-1';
@@ -366,6 +367,44 @@ describe('SQLite query plans', () => {
       assert.doesNotMatch(plan, /SCAN users/, `${name}:\n${plan}`);
       assert.doesNotMatch(plan, /TEMP B-TREE FOR ORDER BY/, `${name} sorts all matches:\n${plan}`);
       assert.match(plan, expected, `${name}:\n${plan}`);
+    }
+    await db.destroy();
+  });
+
+  // The sync engine runs these once per chunk of a batch: a walk over the target tenant's users in any of
+  // them makes a cycle quadratic in the target's size (an `upn_lc IN … OR mail_lc IN …` did).
+  test("the sync engine's reads seek, never walk a tenant's users", async () => {
+    const raw = new Database(':memory:');
+    const queries: CompiledQuery[] = [];
+    const db = new Kysely<Schema>({
+      dialect: new SqliteDialect({ database: raw }),
+      log: (e) => {
+        if (e.level === 'query') queries.push(e.query);
+      },
+    });
+    await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+    await seedTenants(db);
+    const plans = async (fn: () => Promise<unknown>) => {
+      queries.length = 0;
+      await fn();
+      return queries.filter((c) => !/from "?tenants"?/i.test(c.sql))
+        .map((c) => (raw.prepare(`explain query plan ${c.sql}`).all(...(c.parameters as unknown[])) as { detail: string }[]).map((r) => r.detail).join('\n'));
+    };
+    const cases: [string, () => Promise<unknown>][] = [
+      ['byAddresses', () => syncReads.byAddresses(db, T1, ['a@b.c', 'd@e.f'])],
+      ['linked', () => syncReads.linked(db, T1, 'home', ['u1', 'u2'])],
+      ['upnsTaken', () => syncReads.upnsTaken(db, T1, ['a@b.c'])],
+      ['users', () => syncReads.users(db, T1, ['u1', 'u2'])],
+      ['usersPage', () => syncReads.usersPage(db, T1, 'u1', 100)],
+    ];
+    for (const [name, fn] of cases) {
+      const ps = await plans(fn);
+      assert.ok(ps.length > 0, `${name} ran a statement`);
+      for (const plan of ps) {
+        assert.doesNotMatch(plan, /SCAN (users|u|v)\b/, `${name}:\n${plan}`);
+        // An index searched on the tenant alone is a walk over all its users.
+        assert.doesNotMatch(plan, /\(tenant_no=\?\)/, `${name} walks the tenant:\n${plan}`);
+      }
     }
     await db.destroy();
   });

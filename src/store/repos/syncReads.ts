@@ -67,12 +67,16 @@ export const syncReads = {
   /** Live users holding any of `addresses` (lowercased) as UPN, mail, SMTP proxy address or other mail. */
   async byAddresses(db: Db, tenantId: string, addresses: readonly string[]): Promise<UserRecord[]> {
     if (!addresses.length) return [];
-    const direct = await db.selectFrom('users').selectAll().where('tenant_no', '=', await tenantNo(db, tenantId)).where('deleted_at', 'is', null)
-      .where((eb) => eb.or([eb('upn_lc', 'in', addresses), eb('mail_lc', 'in', addresses)])).execute();
+    // UPN and mail apart: as one `upn_lc IN … OR mail_lc IN …`, SQLite walked the tenant's whole mail index
+    // (tenant_no=? only) on every call, once per batch chunk: quadratic in the target's size.
+    const no = await tenantNo(db, tenantId);
+    const byColumn = (col: 'upn_lc' | 'mail_lc') => db.selectFrom('users').selectAll().where('tenant_no', '=', no).where('deleted_at', 'is', null)
+      .where(col, 'in', addresses).execute();
+    const direct = [...(await byColumn('upn_lc')), ...(await byColumn('mail_lc'))];
     // An `SMTP:<mail>` item the users row implies has no user_values row (userData.ts): `direct` finds its user by mail_lc.
     const values = [...addresses.map((a) => `smtp:${a}`), ...addresses];
     const viaValues = await db.selectFrom('user_values as v').innerJoin('users as u', (j) => j.onRef('u.tenant_no', '=', 'v.tenant_no').onRef('u.id', '=', 'v.user_id'))
-      .selectAll('u').where('v.tenant_no', '=', await tenantNo(db, tenantId)).where('v.attr', 'in', ['proxyAddresses', 'otherMails']).where('v.v1', 'in', values)
+      .selectAll('u').where('v.tenant_no', '=', no).where('v.attr', 'in', ['proxyAddresses', 'otherMails']).where('v.v1', 'in', values)
       .where('u.deleted_at', 'is', null).execute();
     const seen = new Set<string>();
     const out: UserRecord[] = [];
