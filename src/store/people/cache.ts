@@ -21,7 +21,6 @@ import type { ResourceCatalog } from '../../domain/catalog.js';
 import { type Clock, systemClock } from '../../domain/clock.js';
 import { defaultUserSelect } from '../../domain/user.js';
 import type { ListQuery, ListResult } from '../query/list.js';
-import { dataVersion } from '../dataVersion.js';
 import { dialectOf, run, sql } from '../query/sqlText.js';
 import { changesRepo } from '../repos/changes.js';
 import { tenantNo } from '../repos/tenantKeys.js';
@@ -75,8 +74,6 @@ type TenantState =
   | { status: 'off'; used: number }
   | {
     status: 'ready'; index: TenantPeople; seq: number; catching?: Promise<void>; used: number; warming?: boolean;
-    /** The store's data version (store/dataVersion.ts) when the change log's head was last seen at `seq`. */
-    version?: number;
   }
   | { status: 'evicted'; used: number; evictedAt: number };
 
@@ -240,14 +237,9 @@ export class PeopleIndex {
     }
     for (;;) {
       if (state.status !== 'ready') return undefined;
-      // Read before the head: a commit after it moves the version, and the next request reads the head again.
-      const version = dataVersion(this.db);
-      if (version !== undefined && version === state.version) return state.index;
+      // Answered without SQL while nothing changed (tenantRows.ts keeps the row with the data version).
       const head = await changesRepo.head(this.db, tenantId);
-      if (head <= state.seq) {
-        state.version = version;
-        return state.index;
-      }
+      if (head <= state.seq) return state.index;
       const s = state;
       s.catching ??= this.catchUp(tenantId, s, head).finally(() => {
         s.catching = undefined;
